@@ -1,0 +1,209 @@
+"""A Dense layer whose kernel is a product of N trainable factors (paper Section 4, Eq. 2)."""
+
+import keras
+from keras import ops
+
+from tf_overparam import initializers as factor_initializers
+
+
+def _validate_depth(depth):
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"`depth` must be an integer >= 1, got {depth!r}.")
+
+
+def _validate_hidden_units(hidden_units, depth):
+    """None, one positive int for all hidden layers, or a list of depth − 1 positive ints."""
+    if hidden_units is None:
+        return None
+    if isinstance(hidden_units, (list, tuple)):
+        widths = list(hidden_units)
+        if len(widths) != depth - 1:
+            raise ValueError(
+                f"`hidden_units` must be an int or a list of depth - 1 = {depth - 1} ints, "
+                f"got a list of length {len(widths)}: {hidden_units!r}."
+            )
+    else:
+        widths = [hidden_units] * (depth - 1)
+    for width in widths:
+        if isinstance(width, bool) or not isinstance(width, int) or width <= 0:
+            raise ValueError(f"`hidden_units` must hold positive integers, got {hidden_units!r}.")
+    return hidden_units if isinstance(hidden_units, int) else widths
+
+
+def _seeded_for_factor(initializer, index):
+    """A copy of `initializer` with seed + index, so seeded factors of equal shape differ.
+
+    Factor 0 keeps the original seed, so it starts where a plain Dense with that initializer would.
+    """
+    seed = getattr(initializer, "seed", None)
+    if index == 0 or not isinstance(seed, int):
+        return initializer
+    config = initializer.get_config()
+    config["seed"] = seed + index
+    return initializer.__class__.from_config(config)
+
+
+@keras.saving.register_keras_serializable(package="tf_overparam")
+class OverparamDense(keras.layers.Layer):
+    """`Dense` with its kernel replaced by a depth-N product K_1 K_2 ⋯ K_N (paper Eq. 2).
+
+    Keras layout (kernel K = Wᵀ of the paper): factor K_j has shape (n_{j−1}, n_j) with n_0 the
+    input dimension and n_N = `units`, and the layer computes activation(x K_1 ⋯ K_N + bias).
+    The product adds no expressiveness; what it changes is how gradient descent moves the
+    end-to-end kernel (paper Eq. 9), which `EndToEndSGD` reproduces on a plain `Dense`.
+
+    Args:
+        units: output dimension, a positive integer.
+        depth: number of factors N, an integer >= 1 (1 is a plain Dense kernel).
+        hidden_units: widths n_1 … n_{N−1}: one positive int for all, or a list of N − 1 ints.
+            Default: min(input_dim, units), the smallest that keeps full expressiveness.
+        activation: as in `Dense`.
+        use_bias: as in `Dense`. The bias is one vector, not factored.
+        kernel_initializer: for the factors: "near_zero" (N(0, 0.01²), paper Appendix B.1),
+            "identity" (rectangular identity plus that noise), "balanced" (the factors of a drawn
+            target kernel, exactly satisfying paper Eq. 7), a `Balanced`/`NearZero`/`NearIdentity`
+            instance, or any Keras initializer (applied to each factor; a seeded one gets seed + j
+            for factor j so that equal-shaped factors differ).
+        bias_initializer: as in `Dense`.
+        kernel_regularizer: applied to every factor separately (as if each were a Dense kernel).
+        bias_regularizer, activity_regularizer: as in `Dense`.
+        kernel_constraint: applied to every factor separately.
+        bias_constraint: as in `Dense`.
+        **kwargs: base `Layer` arguments (name, dtype, trainable, ...).
+
+    Example:
+        >>> import keras, tf_overparam
+        >>> model = keras.Sequential([
+        ...     keras.Input((128,)),
+        ...     tf_overparam.OverparamDense(1, depth=3, hidden_units=1, use_bias=False),
+        ... ])
+        >>> model.compile(optimizer=keras.optimizers.SGD(1e-3), loss=tf_overparam.LpLoss(4))
+        >>> kernel = model.layers[0].end_to_end_kernel  # (128, 1), the product of 3 factors
+    """
+
+    def __init__(
+        self,
+        units,
+        depth=2,
+        hidden_units=None,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="near_zero",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"`units` must be a positive integer, got {units!r}.")
+        _validate_depth(depth)
+        self.units = units
+        self.depth = depth
+        self.hidden_units = _validate_hidden_units(hidden_units, depth)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = factor_initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.input_spec = keras.layers.InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def factor_shapes(self, input_dim):
+        """[(n_0, n_1), (n_1, n_2), …, (n_{N−1}, n_N)] for a given input dimension n_0."""
+        if self.hidden_units is None:
+            widths = [min(input_dim, self.units)] * (self.depth - 1)
+        elif isinstance(self.hidden_units, int):
+            widths = [self.hidden_units] * (self.depth - 1)
+        else:
+            widths = list(self.hidden_units)
+        dims = [input_dim] + widths + [self.units]
+        return [(dims[j], dims[j + 1]) for j in range(self.depth)]
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        shapes = self.factor_shapes(input_dim)
+        if isinstance(self.kernel_initializer, factor_initializers.Balanced):
+            # The factors must be drawn jointly to multiply to one target and satisfy Eq. 7.
+            values = self.kernel_initializer.factors(shapes, dtype=self.variable_dtype)
+            initializers = [_constant_initializer(value) for value in values]
+        else:
+            initializers = [
+                _seeded_for_factor(self.kernel_initializer, j) for j in range(self.depth)
+            ]
+        self.factors = [
+            self.add_weight(
+                name=f"kernel_{j + 1}",
+                shape=shape,
+                initializer=initializers[j],
+                regularizer=self.kernel_regularizer,
+                constraint=self.kernel_constraint,
+            )
+            for j, shape in enumerate(shapes)
+        ]
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        else:
+            self.bias = None
+        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
+
+    @property
+    def end_to_end_kernel(self):
+        """The product K_1 K_2 ⋯ K_N, shape (input_dim, units) (paper Eq. 5, Keras layout)."""
+        kernel = self.factors[0]
+        for factor in self.factors[1:]:
+            kernel = ops.matmul(kernel, factor)
+        return kernel
+
+    def call(self, inputs):
+        # Multiply the input through the chain: with narrow hidden widths (the paper's width 1)
+        # this is cheaper than forming the (d, k) product first.
+        outputs = inputs
+        for factor in self.factors:
+            outputs = ops.matmul(outputs, factor)
+        if self.bias is not None:
+            outputs = ops.add(outputs, self.bias)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "depth": self.depth,
+                "hidden_units": self.hidden_units,
+                "activation": keras.activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
+                "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+            }
+        )
+        return config
+
+
+def _constant_initializer(value):
+    def initializer(shape, dtype=None):
+        return ops.cast(value, dtype) if dtype is not None else value
+
+    return initializer
