@@ -69,8 +69,10 @@ class EndToEndSGD(keras.optimizers.Optimizer):
         else:
             direction = gradient
         if self.weight_decay and self._use_weight_decay(variable):
-            decay = ops.cast(self.weight_decay * (self.depth if is_kernel else 1), variable.dtype)
-            decayed = ops.multiply(variable, 1 - learning_rate * decay)
+            # Keras keeps weight_decay in float32: scale by N after casting, and keep Keras'
+            # own expression v − v·λ·η so that N = 1 is bit-for-bit keras.optimizers.SGD.
+            decay = ops.cast(self.weight_decay, variable.dtype) * (self.depth if is_kernel else 1)
+            decayed = variable - variable * decay * learning_rate
             self.assign(variable, ops.subtract(decayed, ops.multiply(direction, learning_rate)))
         else:
             self.assign_sub(variable, ops.multiply(direction, learning_rate))
