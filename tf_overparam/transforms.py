@@ -48,13 +48,13 @@ def _copy_weights(source_model, target_model, replaced):
     """Copy every layer's weights by name; replaced layers keep only their bias."""
     targets = {layer.name: layer for layer in _all_layers(target_model)}
     for source in _all_layers(source_model):
-        if isinstance(source, keras.Model):
-            continue
+        if isinstance(source, keras.Model) or not source.weights:
+            continue  # input layers are renamed by clone_model and hold nothing
         target = targets[source.name]
         if source.name in replaced:
             if getattr(source, "bias", None) is not None:
                 target.bias.assign(source.bias)
-        elif source.weights:
+        else:
             target.set_weights(source.get_weights())
 
 
