@@ -1,0 +1,125 @@
+"""load_ethanol on the real (partial) data in ../shared/data."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from tf_overparam.datasets import (DATA_DIR_ENV_VAR, DataNotFoundError, PartialDataWarning,
+                                   load_ethanol)
+
+# Ethanol rows per batch present in ../shared/data (PROVENANCE.md); batch7 and batch10 absent.
+PRESENT_COUNTS = {1: 90, 2: 164, 3: 365, 4: 64, 5: 28, 6: 514, 8: 30, 9: 61}
+
+
+def raw_ethanol(folder, batches):
+    """Independent oracle: a plain-Python reading of the class-1 rows."""
+    X, y = [], []
+    for batch in batches:
+        with open(folder / f"batch{batch}.dat") as handle:
+            for line in handle:
+                head, *fields = line.split()
+                cls, conc = head.split(";")
+                if cls == "1":
+                    X.append([float(f.split(":")[1]) for f in fields])
+                    y.append(float(conc))
+    return np.array(X), np.array(y)
+
+
+@pytest.fixture(scope="module")
+def raw(shared_data_dir):
+    return raw_ethanol(shared_data_dir / "gas_sensor_drift", PRESENT_COUNTS)
+
+
+@pytest.fixture(scope="module")
+def loaded(shared_data_dir):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_ethanol(shared_data_dir, allow_partial=True)
+    partial_warnings = [w for w in caught if issubclass(w.category, PartialDataWarning)]
+    return data, partial_warnings
+
+
+def test_partial_opt_in_shape_and_counts(loaded):
+    data, partial_warnings = loaded
+    X, y, meta = data
+    assert X.shape == (1316, 128) and y.shape == (1316,)
+    assert X.dtype == np.float64 and y.dtype == np.float64
+    assert np.isfinite(X).all() and np.isfinite(y).all()
+    assert meta["rows_per_batch"] == PRESENT_COUNTS
+    assert meta["batches_used"] == [1, 2, 3, 4, 5, 6, 8, 9]
+    assert meta["batches_missing"] == [7, 10]
+    assert meta["partial"] is True and meta["n_rows"] == 1316
+    assert meta["sha256_verified"] is True and meta["sha256_mismatches"] == []
+    assert meta["source"] == "data_dir argument"
+    assert meta["source_dir"].endswith("gas_sensor_drift")
+    # Warned exactly once, naming the missing files.
+    assert len(partial_warnings) == 1
+    assert "batch7.dat" in str(partial_warnings[0].message)
+    assert "batch10.dat" in str(partial_warnings[0].message)
+    json.dumps(meta)  # the metadata can be written next to every figure
+
+
+def test_concentration_set(loaded, raw):
+    meta = loaded[0].metadata
+    concentrations = np.array(meta["concentrations_ppmv"])
+    assert len(concentrations) == 17
+    assert concentrations.min() == 10.0 and concentrations.max() == 600.0
+    np.testing.assert_array_equal(concentrations, np.unique(raw[1]))
+
+
+def test_default_normalization_recorded_and_applied(loaded, raw):
+    data, _ = loaded
+    X_raw, y_raw = raw
+    meta = data.metadata
+    assert meta["feature_normalization"] == "standardize"
+    assert meta["target_normalization"] == "standardize"
+    np.testing.assert_allclose(meta["feature_mean"], X_raw.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(meta["feature_std"], X_raw.std(axis=0), rtol=1e-12)
+    assert meta["target_mean"] == pytest.approx(y_raw.mean(), rel=1e-12)
+    assert meta["target_std"] == pytest.approx(y_raw.std(), rel=1e-12)
+    assert meta["target_mean"] == pytest.approx(106.6, abs=0.05)  # PROVENANCE.md
+    assert meta["target_std"] == pytest.approx(91.8, abs=0.05)
+    np.testing.assert_allclose(data.X, (X_raw - X_raw.mean(0)) / X_raw.std(0), atol=1e-12)
+    np.testing.assert_allclose(data.y, (y_raw - y_raw.mean()) / y_raw.std(), atol=1e-12)
+    np.testing.assert_allclose(data.X.mean(0), 0, atol=1e-10)
+    np.testing.assert_allclose(data.X.std(0), 1, rtol=1e-10)
+    np.testing.assert_allclose(data.target_to_ppmv(data.y), y_raw, rtol=1e-12)
+
+
+def test_other_normalizations(shared_data_dir, raw):
+    X_raw, y_raw = raw
+    with pytest.warns(PartialDataWarning):
+        X, y, meta = load_ethanol(shared_data_dir, allow_partial=True,
+                                  feature_normalization="none", target_normalization="none")
+    np.testing.assert_array_equal(X, X_raw)
+    np.testing.assert_array_equal(y, y_raw)
+    assert meta["feature_mean"] is None and meta["target_std"] is None
+    assert meta["target_units"] == "ppmv"
+    with pytest.warns(PartialDataWarning):
+        _, y_c, meta_c = load_ethanol(shared_data_dir, allow_partial=True,
+                                      target_normalization="center")
+    np.testing.assert_allclose(y_c, y_raw - y_raw.mean(), atol=1e-12)
+    assert meta_c["target_mean"] == pytest.approx(y_raw.mean()) and meta_c["target_std"] is None
+
+
+def test_refuses_partial_folder_without_opt_in(shared_data_dir):
+    with pytest.raises(DataNotFoundError) as info:
+        load_ethanol(shared_data_dir)
+    message = str(info.value)
+    assert "batch7.dat" in message and "batch10.dat" in message
+    assert "allow_partial=True" in message
+    assert isinstance(info.value, FileNotFoundError)
+
+
+def test_both_layouts_and_env_var(shared_data_dir, loaded, monkeypatch):
+    expected = loaded[0]
+    with pytest.warns(PartialDataWarning):
+        direct = load_ethanol(shared_data_dir / "gas_sensor_drift", allow_partial=True)
+    np.testing.assert_array_equal(direct.X, expected.X)
+    monkeypatch.setenv(DATA_DIR_ENV_VAR, str(shared_data_dir))
+    with pytest.warns(PartialDataWarning):
+        from_env = load_ethanol(allow_partial=True)
+    np.testing.assert_array_equal(from_env.y, expected.y)
+    assert from_env.metadata["source"] == f"${DATA_DIR_ENV_VAR}"

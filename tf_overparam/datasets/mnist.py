@@ -1,0 +1,172 @@
+"""MNIST (LeCun, Cortes, Burges) for the paper's convolutional experiment (Figure 5, right)."""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from . import _sources
+from ._idx import IMAGES_MAGIC, LABELS_MAGIC, idx_md5, parse_idx, read_idx_bytes
+from ._sources import CHECKSUM_POLICIES, ChecksumError, DataFormatError
+
+#: The mirror Keras downloads from; a module constant so tests can point it elsewhere.
+MNIST_NPZ_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+#: sha256 of that file (the value keras.datasets.mnist.load_data checks).
+MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+NPZ_NAME = "mnist.npz"
+
+#: Name of the data set's folder under a data root (and in the cache).
+SUBFOLDER = "mnist"
+
+#: The four IDX files: key -> (file name without .gz, magic, expected shape).
+IDX_FILES = {
+    "x_train": ("train-images-idx3-ubyte", IMAGES_MAGIC, (60000, 28, 28)),
+    "y_train": ("train-labels-idx1-ubyte", LABELS_MAGIC, (60000,)),
+    "x_test": ("t10k-images-idx3-ubyte", IMAGES_MAGIC, (10000, 28, 28)),
+    "y_test": ("t10k-labels-idx1-ubyte", LABELS_MAGIC, (10000,)),
+}
+
+#: Published MD5s of the original *uncompressed* IDX files. Re-gzipped copies and npz files have
+#: other file hashes, so the content is checked instead: it must encode to these exact bytes.
+CONTENT_MD5 = {
+    "x_train": "6bbc9ace898e44ae57da46a324031adb",
+    "y_train": "a25bea736e30d166cdddb491f175f624",
+    "x_test": "2646ac647ad5339dbf082846283269ea",
+    "y_test": "27ae3e4e09519cfbb04c329615203637",
+}
+
+#: Allowed values of ``file_format``.
+FILE_FORMATS = ("auto", "idx", "npz")
+
+
+def _idx_path(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / f"{name}.gz", folder / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _has_idx(folder: Path) -> bool:
+    return all(_idx_path(folder, name) for name, _, _ in IDX_FILES.values())
+
+
+def _has_npz(folder: Path) -> bool:
+    return (folder / NPZ_NAME).is_file()
+
+
+def _read_idx(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, Path]]:
+    arrays, paths = {}, {}
+    # Labels first: they are small, so a broken label file fails before the big decompress.
+    for key in ("y_train", "y_test", "x_train", "x_test"):
+        name, magic, _ = IDX_FILES[key]
+        path = _idx_path(folder, name)
+        arrays[key] = parse_idx(read_idx_bytes(path), path, magic=magic)
+        paths[key] = path
+    return arrays, paths
+
+
+def _read_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Path]]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            lacking = [k for k in IDX_FILES if k not in npz.files]
+            if lacking:
+                raise DataFormatError(f"{path}: missing key(s) {lacking}; found {npz.files}")
+            arrays = {key: npz[key] for key in IDX_FILES}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        if isinstance(exc, DataFormatError):
+            raise
+        raise DataFormatError(f"{path}: not a readable npz file ({exc})") from None
+    return arrays, {key: path for key in IDX_FILES}
+
+
+def _check(arrays: dict[str, np.ndarray], paths: dict[str, Path], policy: str) -> None:
+    """Structural checks always raise; the content MD5 check follows ``policy``."""
+    for key, (_, _, shape) in IDX_FILES.items():
+        array, path = arrays[key], paths[key]
+        if array.dtype != np.uint8 or array.shape != shape:
+            raise DataFormatError(
+                f"{path}: {key} is {array.dtype} {array.shape}; expected uint8 {shape}.")
+        if key.startswith("y") and array.max() > 9:
+            raise DataFormatError(f"{path}: {key} has label {int(array.max())}, outside 0..9.")
+    for key, expected in CONTENT_MD5.items():
+        actual = idx_md5(arrays[key])
+        if actual != expected:
+            message = (f"{paths[key]}: {key} differs from the standard MNIST data (MD5 of its "
+                       f"IDX encoding is {actual}; expected {expected}). The file was left "
+                       "untouched; pass verify_checksums='warn' to load it anyway.")
+            if policy == "error":
+                raise ChecksumError(message)
+            warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = "auto",
+               verify_checksums: str = "error", download: bool = True):
+    """Load MNIST as uint8 arrays, the standard 60,000 / 10,000 split.
+
+    Sources, in order: ``data_dir``; else ``$TF_OVERPARAM_DATA_DIR``; else the cache
+    ``$XDG_CACHE_HOME/tf_overparam/mnist`` (``~/.cache/...``); else a download of Keras'
+    ``mnist.npz`` (sha256 checked) into that cache. A given folder may hold the files directly
+    or be a root folder holding ``mnist/``. Accepted files: the four IDX files
+    (``train-images-idx3-ubyte.gz``, ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz``,
+    ``t10k-labels-idx1-ubyte.gz``; gzipped or not) or ``mnist.npz`` with keys x_train, y_train,
+    x_test, y_test. Local files are read directly (a re-saved npz need not be byte-identical to
+    Keras' own); their *content* is checked against the published MD5s of the original files.
+
+    Args:
+        data_dir: Local folder (see above), or None to use the environment variable / cache.
+        file_format: ``"auto"`` (the IDX files when all four are present, else ``mnist.npz``),
+            ``"idx"`` or ``"npz"``.
+        verify_checksums: ``"error"`` (default) raises when the content differs from standard
+            MNIST; ``"warn"`` warns and returns it. Shapes, dtype and labels are always checked.
+        download: Whether to download when nothing is found locally.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shapes (60000, 28, 28),
+        (60000,), (10000, 28, 28), (10000,).
+
+    Raises:
+        ValueError: An argument has an unknown value (raised before any file is read).
+        DataNotFoundError: No data found (message lists every place looked at and how to supply
+            a local copy).
+        DataFormatError: A malformed file (wrong IDX magic number, short payload, bad shape...).
+        ChecksumError: The content is not standard MNIST (with ``"error"``).
+
+    Example:
+        >>> (x_train, y_train), (x_test, y_test) = load_mnist("/work/shared/data")  # doctest: +SKIP
+        >>> x_train.shape, y_train[:5]  # doctest: +SKIP
+        ((60000, 28, 28), array([5, 0, 4, 1, 9], dtype=uint8))
+    """
+    _sources.check_choice("file_format", file_format, FILE_FORMATS)
+    _sources.check_choice("verify_checksums", verify_checksums, CHECKSUM_POLICIES)
+    idx_names = ", ".join(f"{name}.gz" for name, _, _ in IDX_FILES.values())
+    what = {"auto": f"MNIST ({idx_names}; or {NPZ_NAME})",
+            "idx": f"MNIST ({idx_names})",
+            "npz": f"MNIST ({NPZ_NAME})"}[file_format]
+    has_data = {"auto": lambda f: _has_idx(f) or _has_npz(f), "idx": _has_idx,
+                "npz": _has_npz}[file_format]
+
+    located = _sources.locate(data_dir, subfolder=SUBFOLDER, has_data=has_data, what=what)
+    folder = located.folder
+    if folder is None:
+        folder = _sources.default_cache_root() / SUBFOLDER
+        if not download or file_format == "idx":
+            note = "download: disabled" if not download else (
+                "download: only mnist.npz is downloadable (file_format='idx')")
+            raise _sources.not_found_error(what, located.tried, note)
+        try:
+            _sources.fetch(MNIST_NPZ_URL, folder / NPZ_NAME, sha256=MNIST_NPZ_SHA256)
+        except (urllib.error.URLError, OSError, ChecksumError) as exc:
+            raise _sources.not_found_error(
+                what, located.tried, f"download of {MNIST_NPZ_URL} failed: {exc}") from exc
+
+    if file_format == "idx" or (file_format == "auto" and _has_idx(folder)):
+        arrays, paths = _read_idx(folder)
+    else:
+        arrays, paths = _read_npz(folder / NPZ_NAME)
+    _check(arrays, paths, verify_checksums)
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
