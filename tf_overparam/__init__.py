@@ -5,6 +5,7 @@ Overparameterization", ICML 2018. Importing this package registers every class f
 saving and loading.
 """
 
+from tf_overparam import datasets
 from tf_overparam import initializers
 from tf_overparam import ops
 from tf_overparam.initializers import Balanced
@@ -26,6 +27,7 @@ __all__ = [
     "NearZero",
     "OverparamDense",
     "collapse",
+    "datasets",
     "initializers",
     "ops",
     "overparameterize",
