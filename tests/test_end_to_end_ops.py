@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import eq9_direction
-from conftest import eq11_direction
+from numpy_oracles import eq9_direction
+from numpy_oracles import eq11_direction
 from keras import ops
 
 from tf_overparam.ops import end_to_end_direction
@@ -48,7 +48,7 @@ def _kronecker_preconditioner(kernel, depth):
     With column-first vec, vec(A G B) = (Bᵀ ⊗ A) vec(G). Each term of Eq. 9 is
     A_j = [K Kᵀ]^{(N−j)/N}, B_j = [Kᵀ K]^{(j−1)/N} (both symmetric), so P = Σ_j B_j ⊗ A_j.
     """
-    from conftest import psd_power
+    from numpy_oracles import psd_power
 
     d, k = kernel.shape
     return sum(

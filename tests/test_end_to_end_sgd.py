@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import eq9_direction
+from numpy_oracles import eq9_direction
 
 from tf_overparam import EndToEndSGD
 from tf_overparam import LpLoss
