@@ -1,0 +1,552 @@
+"""The paper's theory as four figures: Section 3, Section 7, Claim 1 and Theorem 2 (no data needed).
+
+`python -m reproduce theory [--quick] [--out DIR]` writes into DIR (default results/theory):
+
+    warmup.png/.pdf         Section 3: GD on w = w₁·w₂ is GD on w with rate ρ⁽ᵗ⁾ and a term γ⁽ᵗ⁾w⁽ᵗ⁾
+    two_point.png/.pdf      Section 7: |Δ₁|, |Δ₂| for plain GD against the end-to-end rule, p = 2, 4
+    claim1_spectrum.png/.pdf  Claim 1: preconditioner eigenvalues, numeric against closed form
+    theorem2.png/.pdf       Theorem 2: ∮ F around Γ_{r,R} against Lemma 3
+    theory.json             every setting and every number, written after each part
+
+Data flow: `tf_overparam.theory` computes, `compute_*` here collects numbers, `plot_*` draws them.
+Every end-to-end update and field value goes through `tf_overparam.ops.end_to_end_direction`.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tf_overparam import theory  # noqa: E402
+
+# Every setting the paper leaves open is chosen here, once, and written to theory.json.
+CONFIG = {
+    "warmup": {
+        "p": 4,
+        "num_examples": 100,
+        "dim": 10,
+        "planted_weight_norm": 3.0,  # ‖w*‖ > 1 so that the adaptive rate ρ/η = w₂² ≈ ‖w‖ grows above 1
+        "label_noise": 0.1,
+        "data_seed": 0,
+        "init_seed": 1,
+        "init_std": 0.01,  # paper Appendix B.1's near-zero initialization, for w₁ and w₂ alike
+        # η = 0.5 · 2/λ_max(∇²L(0)): half the quadratic stability bound of plain GD at the start.
+        "lr_fraction_of_start_bound": 0.5,
+        "num_steps": 3000,
+    },
+    "two_point": {
+        "targets": [10.0, 1.0],  # y₁ ≫ y₂
+        "p_values": [2, 4],
+        "depths": [1, 2, 3],  # 1 = plain GD; 2, 3 = the end-to-end rule (Eq. 11)
+        "init_seed": 0,
+        "init_std": 0.01,  # common start w⁽⁰⁾ ~ N(0, 0.01²) for every method (the rule cannot leave 0)
+        "learning_rate_grid": {"low": 1e-5, "high": 10.0, "per_decade": 24},
+        "bound_fraction": 0.99,  # plain GD is also run at 0.99 · 2/max|y|^{p−2} (Section 7's bound)
+        "tolerance": 1e-2,  # converged: |Δ_i| ≤ 1e-2·|y_i| for both i from then on
+        "num_steps": 400_000,
+        "record_points": 300,
+    },
+    "claim1": {
+        "shape": [4, 3],  # (d, k), Keras layout
+        "seed": 0,
+        "depths": [1, 2, 3, 8],
+        "rank_deficient_singular_values": [2.0, 0.5],  # a rank-2 (4, 3) kernel: zero eigenvalues
+    },
+    "theorem2": {
+        "p": 4,
+        "num_examples": 50,
+        "dim": 5,
+        "planted_weight_norm": 1.0,
+        "label_noise": 0.1,
+        "data_seed": 2,
+        "normal_seed": 3,  # f ⊥ e spans the plane of the two half circles
+        "depths": [1, 2, 3, 4, 5, 6, 7, 8],
+        "outer_radii": [1e-3, 1e-2, 1e-1, 1.0],
+        "inner_ratio": 0.5,  # r = R/2
+        "num_nodes": 64,  # Gauss–Legendre nodes per segment; 2× as many estimate the error
+        "picture_depth": 3,
+    },
+}
+
+QUICK = {
+    "warmup": {"num_steps": 600},
+    "two_point": {"learning_rate_grid": {"low": 1e-4, "high": 10.0, "per_decade": 8}, "record_points": 80},
+    "claim1": {},
+    "theorem2": {"depths": [1, 2, 3, 8], "outer_radii": [1e-2, 1.0], "num_nodes": 32},
+}
+
+
+def make_config(quick):
+    """CONFIG, with the QUICK overrides when `quick` (seconds, for CI)."""
+    config = json.loads(json.dumps(CONFIG))
+    if quick:
+        for part, overrides in QUICK.items():
+            config[part].update(overrides)
+    return config
+
+
+def _learning_rate_grid(low, high, per_decade):
+    count = int(round(np.log10(high / low) * per_decade)) + 1
+    return np.geomspace(low, high, count)
+
+
+def _synthetic_data(config):
+    return theory.synthetic_regression(config["num_examples"], config["dim"], config["planted_weight_norm"],
+                                       config["label_noise"], config["data_seed"])
+
+
+def _sample_indices(length, count):
+    """About `count` indices spread evenly on a log axis over range(length), for the JSON curves."""
+    return theory.geometric_record_steps(length - 1, count)
+
+
+# --------------------------------------------------------------------------------------------
+# Part 1: Section 3 warm-up
+# --------------------------------------------------------------------------------------------
+
+
+def compute_warmup(config):
+    """GD on w, GD on (w₁, w₂) and the Eq. 11 (N = 2) rule on ℓp regression, and ρ, γ along the way."""
+    p = config["p"]
+    features, targets, planted = _synthetic_data(config)
+    _, optimal_loss = theory.lp_regression_optimum(features, targets, p)
+    start_hessian = (p - 1) * (features.T * targets ** (p - 2)) @ features / len(targets)  # ∇²L(0)
+    learning_rate = config["lr_fraction_of_start_bound"] * 2 / np.linalg.eigvalsh(start_hessian).max()
+
+    rng = np.random.default_rng(config["init_seed"])
+    initial_vector = config["init_std"] * rng.standard_normal(config["dim"])
+    initial_scalar = config["init_std"] * rng.standard_normal()
+
+    def gradient(weights):
+        return theory.lp_regression_gradient(weights, features, targets, p)
+
+    num_steps = config["num_steps"]
+    plain = theory.plain_gradient_descent(gradient, initial_vector * initial_scalar, learning_rate, num_steps)
+    vectors, scalars = theory.factorized_gradient_descent(
+        gradient, initial_vector, initial_scalar, learning_rate, num_steps)
+    product = vectors * scalars[:, None]
+    end_to_end = theory.end_to_end_trajectory(
+        lambda kernel: theory.lp_regression_kernel_gradient(kernel, features, targets, p),
+        (initial_vector * initial_scalar)[:, None], learning_rate, 2, np.arange(num_steps + 1))[..., 0]
+
+    gradients = gradient(product[:-1])
+    parts = theory.observation1_decomposition(vectors[:-1], scalars[:-1], gradients, learning_rate)
+    adaptive_step = np.linalg.norm(parts["rho"][:, None] * gradients, axis=1)
+    momentum_step = np.linalg.norm(parts["gamma"][:, None] * product[:-1], axis=1)
+    second_order_step = np.linalg.norm(parts["second_order"], axis=1)
+    actual_step = np.linalg.norm(np.diff(product, axis=0), axis=1)
+    # The decomposition is an identity: w⁺ = w − ρ∇ − γw + second order, to round-off.
+    reconstructed = product[:-1] - parts["rho"][:, None] * gradients - parts["gamma"][:, None] * product[:-1] \
+        + parts["second_order"]
+    identity_error = np.max(np.linalg.norm(reconstructed - product[1:], axis=1) / np.maximum(actual_step, 1e-300))
+
+    gaps = {name: theory.lp_regression_loss(weights, features, targets, p) - optimal_loss
+            for name, weights in (("plain_gd", plain), ("factorized_gd", product), ("end_to_end_n2", end_to_end))}
+    level = 1e-3 * gaps["plain_gd"][0]
+    norms = np.linalg.norm(product, axis=1)
+    return {
+        "learning_rate": learning_rate,
+        "optimal_loss": optimal_loss,
+        "planted_weights": planted,
+        "loss_gaps": gaps,
+        "effective_rate_over_lr": parts["rho"] / learning_rate,  # ρ⁽ᵗ⁾/η = (w₂⁽ᵗ⁾)²
+        "norm_w": norms[:-1],  # ‖w⁽ᵗ⁾‖: Eq. 11's rate ‖w‖^{2−2/N} for N = 2
+        "momentum_coefficient_over_lr": parts["gamma"] / learning_rate,
+        "step_norms": {"adaptive_rate_term": adaptive_step, "momentum_term": momentum_step,
+                       "second_order_term": second_order_step, "actual_step": actual_step},
+        "summary": {
+            "learning_rate": learning_rate,
+            "start_hessian_max_eigenvalue": float(np.linalg.eigvalsh(start_hessian).max()),
+            "optimal_loss": optimal_loss,
+            "final_loss_gap": {name: float(gap[-1]) for name, gap in gaps.items()},
+            "gap_level_1e-3_of_start": float(level),
+            "iterations_to_gap_level": {name: _first_below(gap, level) for name, gap in gaps.items()},
+            "final_rho_over_lr": float(parts["rho"][-1] / learning_rate),
+            "final_norm_w": float(norms[-2]),
+            "max_second_order_over_step": float(np.max(second_order_step / np.maximum(actual_step, 1e-300))),
+            "decomposition_identity_max_relative_error": float(identity_error),
+            "max_distance_factorized_vs_end_to_end_over_norm_wstar": float(
+                np.max(np.linalg.norm(product - end_to_end, axis=1)) / np.linalg.norm(planted)),
+        },
+    }
+
+
+def _first_below(values, level):
+    """First index from which `values` stay ≤ level (−1 if never)."""
+    above = np.flatnonzero(~(np.asarray(values) <= level))
+    if len(above) == 0:
+        return 0
+    return int(above[-1] + 1) if above[-1] + 1 < len(values) else -1
+
+
+def plot_warmup(result, config, out_dir):
+    steps = np.arange(1, config["num_steps"] + 1)
+    figure, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    ax = axes[0]
+    labels = {"plain_gd": "GD on w (depth 1)", "factorized_gd": "GD on w₁·w₂ (depth 2)",
+              "end_to_end_n2": "end-to-end rule, Eq. 11, N = 2"}
+    styles = {"plain_gd": ("C0", "-"), "factorized_gd": ("C3", "-"), "end_to_end_n2": ("k", ":")}
+    for name, gap in result["loss_gaps"].items():
+        color, style = styles[name]
+        ax.plot(steps, gap[1:], color=color, linestyle=style, label=labels[name], lw=2 if style == ":" else 1.5)
+    ax.set(xscale="log", yscale="log", xlabel="iteration t", ylabel="training loss − optimum",
+           title=f"(a) ℓ{config['p']} regression, same η = {result['learning_rate']:.3g}")
+    ax.legend()
+
+    ax = axes[1]
+    t = steps[:-1]  # the per-step quantities exist for t = 0 … T − 1; a log axis starts at t = 1
+    ax.plot(t, result["effective_rate_over_lr"][1:], color="C3", lw=2, label="depth 2: ρ⁽ᵗ⁾/η = (w₂⁽ᵗ⁾)²")
+    ax.plot(t, result["norm_w"][1:], color="k", ls=":", lw=2, label="‖w⁽ᵗ⁾‖ (Eq. 11 rate, balanced)")
+    ax.axhline(1.0, color="C0", label="depth 1: ρ/η = 1")
+    ax.set(xscale="log", yscale="log", xlabel="iteration t", ylabel="effective learning rate / η",
+           title="(b) adaptive learning rate ρ⁽ᵗ⁾")
+    ax.legend()
+
+    ax = axes[2]
+    norms = result["step_norms"]
+    ax.plot(t, norms["actual_step"][1:], color="0.6", lw=4, label="‖w⁽ᵗ⁺¹⁾ − w⁽ᵗ⁾‖ (actual step)")
+    ax.plot(t, norms["adaptive_rate_term"][1:], color="C3", label="‖ρ⁽ᵗ⁾ ∇L(w⁽ᵗ⁾)‖ (rate term)")
+    ax.plot(t, norms["momentum_term"][1:], color="C2", label="‖γ⁽ᵗ⁾ w⁽ᵗ⁾‖ (momentum-like term)")
+    ax.plot(t, norms["second_order_term"][1:], color="C1", ls="--", label="‖η² w₂(w₁ᵀ∇)∇‖ (O(η²) rest)")
+    ax.set(xscale="log", yscale="log", xlabel="iteration t", ylabel="norm of the step's part",
+           title="(c) w⁺ = w − ρ∇L − γw + O(η²), depth 2")
+    ax.legend(fontsize=8)
+    figure.suptitle("Section 3 (Observation 1): gradient descent on w = w₁·w₂ acts on w with an adaptive rate and "
+                    "a momentum-like term", fontsize=11)
+    _save(figure, out_dir / "warmup")
+
+
+# --------------------------------------------------------------------------------------------
+# Part 2: Section 7 two-point problem
+# --------------------------------------------------------------------------------------------
+
+
+def compute_two_point(config):
+    """For each p and depth: every learning rate of the grid, the fastest one, its |Δ| curves."""
+    targets = np.asarray(config["targets"])
+    initial = config["init_std"] * np.random.default_rng(config["init_seed"]).standard_normal(2)
+    grid = _learning_rate_grid(**config["learning_rate_grid"])
+    record_steps = theory.geometric_record_steps(config["num_steps"], config["record_points"])
+    results = {"initial_kernel": initial, "record_steps": record_steps, "runs": {}}
+    for p in config["p_values"]:
+        bound = theory.two_point_stability_bound(targets, p)
+        for depth in config["depths"]:
+            rates = grid if depth > 1 else np.append(grid, config["bound_fraction"] * bound)
+            run = theory.two_point_descent(targets, p, depth, rates, initial, config["num_steps"],
+                                           config["tolerance"], record_steps)
+            best = theory.fastest_learning_rate(rates[: len(grid)], run["iterations_to_converge"][: len(grid)])
+            entry = {
+                "p": p, "depth": depth,
+                "best_learning_rate": None if best is None else float(rates[best]),
+                "best_iterations_to_converge": None if best is None else int(run["iterations_to_converge"][best]),
+                "largest_non_diverging_learning_rate": float(rates[: len(grid)][~run["diverged"][: len(grid)]].max()),
+                "best_deltas": None if best is None else run["deltas"][:, best, :],
+            }
+            if depth == 1:
+                entry["stability_bound"] = float(bound)
+                entry["at_bound_learning_rate"] = float(rates[-1])
+                entry["at_bound_iterations_to_converge"] = int(run["iterations_to_converge"][-1])
+                entry["at_bound_deltas"] = run["deltas"][:, -1, :]
+            results["runs"][f"p{p}_depth{depth}"] = entry
+    return results
+
+
+def plot_two_point(result, config, out_dir):
+    record_steps = result["record_steps"]
+    targets = np.abs(config["targets"])
+    floor = 1e-7  # |Δ| below this (p = 2 reaches exact 0) is drawn on the bottom edge
+    method_colors = dict(zip(config["depths"], ("C0", "C3", "C2")))
+    figure, axes = plt.subplots(1, len(config["p_values"]), figsize=(7.5 * len(config["p_values"]), 5), squeeze=False)
+    for panel, (ax, p) in enumerate(zip(axes[0], config["p_values"])):
+        curves = []
+        for depth in config["depths"]:
+            run = result["runs"][f"p{p}_depth{depth}"]
+            name = "GD (depth 1)" if depth == 1 else f"end-to-end N = {depth}"
+            label = f"{name}: η = {run['best_learning_rate']:.3g}, {run['best_iterations_to_converge']:,} it."
+            curves.append((run["best_deltas"], dict(color=method_colors[depth], lw=1.8), label))
+        gd = result["runs"][f"p{p}_depth1"]
+        label = (f"GD at {config['bound_fraction']}·2/y₁ᵖ⁻²: η = {gd['at_bound_learning_rate']:.3g}, "
+                 f"{gd['at_bound_iterations_to_converge']:,} it.")
+        curves.append((gd["at_bound_deltas"], dict(color="0.55", lw=1), label))
+        # p = 2 converges within a few hundred steps: a linear axis shows t = 0 and GD's one-step jump.
+        linear = p == 2
+        steps = record_steps if linear else record_steps[1:]
+        for deltas, style, label in curves:
+            shown = np.maximum(np.abs(deltas if linear else deltas[1:]), floor)
+            ax.plot(steps, shown[:, 0], label=label, **style)
+            ax.plot(steps, shown[:, 1], ls="--", **style)
+        for level in config["tolerance"] * targets:
+            ax.axhline(level, color="k", lw=0.6, ls=":")
+        ax.plot([], [], color="k", label="solid: |Δ₁|,  dashed: |Δ₂|")
+        if linear:
+            ax.set_xlim(-5, 1.1 * max(gd["at_bound_iterations_to_converge"], 100))
+        else:
+            ax.set_xscale("log")
+        lowest = min(np.maximum(np.abs(deltas), floor).min() for deltas, _, _ in curves)
+        ax.set(yscale="log", ylim=(0.5 * lowest, 3 * targets.max()),
+               xlabel="iteration" + ("" if linear else " (log scale)"), ylabel="|Δᵢ| = |wᵢ − yᵢ|",
+               title=f"({'ab'[panel]}) p = {p}: ℓ{p} loss, y₁ = {config['targets'][0]:g}, y₂ = {config['targets'][1]:g}")
+        ax.legend(fontsize=8, loc="lower left" if not linear else "center right")
+    figure.suptitle("Section 7: two-point problem, each method at its fastest learning rate from a log grid; "
+                    f"iterations until |Δᵢ| ≤ {config['tolerance']:g}·|yᵢ| (dotted) for good", fontsize=11)
+    _save(figure, out_dir / "two_point")
+
+
+# --------------------------------------------------------------------------------------------
+# Part 3: Claim 1 spectrum
+# --------------------------------------------------------------------------------------------
+
+
+def compute_claim1(config):
+    """Eigenvalues of the Eq. 29 Kronecker matrix against Claim 1's closed form; Q·vec(G) against P(G)."""
+    rng = np.random.default_rng(config["seed"])
+    d, k = config["shape"]
+    kernel = rng.standard_normal((d, k))
+    gradient = rng.standard_normal((d, k))
+    left, _, right_t = np.linalg.svd(kernel)
+    deficient = (left[:, :2] * config["rank_deficient_singular_values"]) @ right_t[:2]
+    singular_values = np.linalg.svd(kernel, compute_uv=False)
+    # The rank-2 kernel's singular values are known exactly (the SVD would return ~1e-16 for the
+    # zero one, and a fractional power such as (1e-16)^{1/4} = 1e-4 is not a zero).
+    exact_deficient = np.array(config["rank_deficient_singular_values"] + [0.0])
+    results = {"kernel": kernel, "singular_values": singular_values, "depths": {}}
+    for depth in config["depths"]:
+        results["depths"][depth] = {"random": _claim1_check(kernel, singular_values, gradient, depth),
+                                    "rank_deficient": _claim1_check(deficient, exact_deficient, gradient, depth)}
+    return results
+
+
+def _claim1_check(kernel, singular_values, gradient, depth):
+    matrix = theory.kronecker_preconditioner(kernel, depth)
+    numeric = np.sort(np.linalg.eigvalsh(matrix))[::-1]
+    closed_form = theory.claim1_eigenvalues(singular_values, kernel.shape, depth)
+    direction = theory.end_to_end_field(kernel, gradient, depth)
+    return {
+        "numeric_eigenvalues": numeric,
+        "closed_form_eigenvalues": closed_form,
+        "max_eigenvalue_error_over_largest": float(np.max(np.abs(numeric - closed_form)) / closed_form.max()),
+        "direction_vs_matrix_relative_error": float(
+            np.linalg.norm(theory.vec(direction) - matrix @ theory.vec(gradient)) / np.linalg.norm(direction)),
+        "matrix_symmetry_error": float(np.max(np.abs(matrix - matrix.T))),
+    }
+
+
+def plot_claim1(result, config, out_dir):
+    figure, ax = plt.subplots(figsize=(7.5, 5))
+    for color, (depth, checks) in zip(("C0", "C1", "C3", "C2"), result["depths"].items()):
+        check = checks["random"]
+        index = np.arange(1, len(check["numeric_eigenvalues"]) + 1)
+        ax.plot(index, check["closed_form_eigenvalues"], color=color, lw=1,
+                label=f"N = {depth}: closed form (max rel. error {check['max_eigenvalue_error_over_largest']:.0e})")
+        ax.plot(index, check["numeric_eigenvalues"], "o", color=color, mfc="none", ms=8,
+                label=f"N = {depth}: eigvalsh of Eq. 29 matrix")
+    sigma = ", ".join(f"{s:.2f}" for s in result["singular_values"])
+    d, k = config["shape"]
+    ax.set(yscale="log", xlabel="eigenvalue index (sorted, decreasing)", ylabel="eigenvalue of the preconditioner",
+           title=f"Claim 1: spectrum of P for a random {d}×{k} kernel (σ = {sigma})")
+    ax.set_xticks(index)
+    everything = np.concatenate([checks["random"]["closed_form_eigenvalues"] for checks in result["depths"].values()])
+    ax.set_ylim(0.5 * everything.min(), 20 * everything.max())  # headroom for the legend
+    ax.legend(fontsize=7.5, ncol=2, loc="upper right")
+    _save(figure, out_dir / "claim1_spectrum")
+
+
+# --------------------------------------------------------------------------------------------
+# Part 4: Theorem 2 line integral
+# --------------------------------------------------------------------------------------------
+
+
+def compute_theorem2(config):
+    """∮ P(∇L) around Γ_{r,R} for an ℓp loss and for the constant field e, against Lemma 3."""
+    p = config["p"]
+    features, targets, _ = _synthetic_data(config)
+
+    def loss_gradient(points):
+        return theory.lp_regression_gradient(points, features, targets, p)
+
+    gradient_at_zero = loss_gradient(np.zeros(config["dim"]))
+    scale = float(np.linalg.norm(gradient_at_zero))  # c = ‖∇L(0)‖ of Eq. 37
+    direction, normal = theory.orthonormal_pair(gradient_at_zero, config["normal_seed"])
+
+    def constant_field(points):
+        return np.broadcast_to(direction, points.shape)
+
+    nodes = config["num_nodes"]
+    rows = []
+    for depth in config["depths"]:
+        for outer in config["outer_radii"]:
+            inner = config["inner_ratio"] * outer
+            def integral(field, num_nodes):
+                return theory.line_integral_around_gamma(field, direction, normal, inner, outer, depth, num_nodes)
+
+            loss_integral, refined = integral(loss_gradient, nodes), integral(loss_gradient, 2 * nodes)
+            constant = integral(constant_field, nodes)
+            lemma3 = theory.lemma3_value(depth, inner, outer)
+            segments = theory.lemma3_segment_values(depth, inner, outer)
+            rows.append({
+                "depth": depth, "inner_radius": inner, "outer_radius": outer,
+                "loss_integral": loss_integral["total"],
+                "loss_integral_quadrature_change_2x_nodes": abs(refined["total"] - loss_integral["total"]),
+                "c_times_lemma3": scale * lemma3,
+                "loss_integral_over_c_lemma3": loss_integral["total"] / (scale * lemma3) if lemma3 != 0 else None,
+                "normalized_loss_integral": loss_integral["total"] / (scale * outer ** (3 - 2 / depth)),
+                "constant_field_integral": constant["total"],
+                "lemma3": lemma3,
+                "constant_field_abs_error": abs(constant["total"] - lemma3),
+                "constant_field_max_segment_abs_error": max(abs(constant[name] - segments[name]) for name in segments),
+            })
+    return {"c": scale, "e": direction, "f": normal, "rows": rows,
+            "picture": _theorem2_picture(loss_gradient, direction, normal, config["picture_depth"])}
+
+
+def _theorem2_picture(loss_gradient, direction, normal, depth, outer=1.0, inner=0.5):
+    """The curve Γ_{r,R} and the field F (projected on span(e, f)) at a grid of points, for panel (a)."""
+    curve = np.concatenate([points for points, _ in theory.gamma_curve(direction, normal, inner, outer, 60)])
+    grid = np.stack(np.meshgrid(np.linspace(-1.1, 1.1, 15), np.linspace(-0.1, 1.1, 9)), -1).reshape(-1, 2)
+    points = grid[:, :1] * direction + grid[:, 1:] * normal
+    field = theory.end_to_end_field(points[..., None], loss_gradient(points)[..., None], depth)[..., 0]
+    return {"curve": np.stack([curve @ direction, curve @ normal], -1), "grid": grid,
+            "field": np.stack([field @ direction, field @ normal], -1), "depth": depth}
+
+
+def plot_theorem2(result, config, out_dir):
+    figure, axes = plt.subplots(1, 3, figsize=(17, 5.2))
+    picture = result["picture"]
+    ax = axes[0]
+    ax.plot(picture["curve"][:, 0], picture["curve"][:, 1], color="k", lw=1.5)
+    ax.quiver(picture["grid"][:, 0], picture["grid"][:, 1], picture["field"][:, 0], picture["field"][:, 1],
+              color="C3", angles="xy", width=0.004)
+    ax.set(aspect="equal", xlabel="coordinate along e = ∇L(0)/‖∇L(0)‖", ylabel="coordinate along f ⊥ e",
+           title=rf"(a) $\Gamma_{{r,R}}$ (r = 0.5, R = 1) and F = P(∇L), N = {picture['depth']}")
+
+    rows = result["rows"]
+    depths = np.array(config["depths"])
+    ratio = config["inner_ratio"]
+    ax = axes[1]
+    exponents = 3 - 2 / depths
+    ax.plot(depths, (2 * depths / exponents - 2) * (1 - ratio**exponents), "k-", lw=1,
+            label=r"Lemma 3: $(\frac{2N}{3-2/N} - 2)(1 - (r/R)^{3-2/N})$")
+    small_radii = [outer for outer in config["outer_radii"] if outer <= 0.1] or config["outer_radii"][:1]
+    for marker, outer in zip("osv^D", small_radii):
+        values = [row["normalized_loss_integral"] for row in rows if row["outer_radius"] == outer]
+        ax.plot(depths, values, marker, mfc="none", ms=8, label=rf"$\oint F\,/\,(c R^{{3-2/N}})$, R = {outer:g}")
+    ax.axhline(0, color="0.7", lw=0.6)
+    ax.set(xlabel="depth N", ylabel="normalized line integral",
+           title=f"(b) ℓ{config['p']} loss: ∮F → c·Lemma 3 as R → 0 (r = R/2)")
+    ax.legend(fontsize=8.5)
+
+    ax = axes[2]
+    radii = np.array(config["outer_radii"])
+    colors = plt.cm.viridis(np.linspace(0.0, 0.85, max(len(depths) - 2, 1)))
+    for index, depth in enumerate(depths):
+        values = np.abs([row["loss_integral"] for row in rows if row["depth"] == depth])
+        style = {1: dict(color="k", lw=2.5), 2: dict(color="C1", lw=2.5)}.get(
+            depth, dict(color=colors[max(index - 2, 0)], lw=1))
+        ax.plot(radii, values, "o-", label=f"N = {depth}", **style)
+    worst_constant = [max(row["constant_field_abs_error"] for row in rows if row["outer_radius"] == outer)
+                      for outer in radii]
+    ax.plot(radii, worst_constant, "x--", color="0.5", label="constant field: max over N of |∮F_e − Lemma 3|")
+    ax.set(xscale="log", yscale="log", xlabel="outer radius R (r = R/2)", ylabel=r"$|\oint_\Gamma F \cdot dw|$",
+           title=r"(c) N = 1: 0 (round-off); N = 2: $\propto R^4$; N > 2: $\propto R^{3-2/N}$")
+    ax.legend(fontsize=7.5, ncol=2, loc="upper left")
+    figure.suptitle(f"Theorem 2: the end-to-end field F = P(∇L) of ℓ{config['p']} regression (d = {config['dim']}) "
+                    f"has a non-zero loop integral for N > 2, so it is no gradient field; c = ‖∇L(0)‖ = {result['c']:.3g}",
+                    fontsize=11)
+    _save(figure, out_dir / "theorem2")
+
+
+# --------------------------------------------------------------------------------------------
+# Run
+# --------------------------------------------------------------------------------------------
+
+
+def _save(figure, stem):
+    figure.tight_layout()
+    figure.savefig(stem.with_suffix(".png"), dpi=130)
+    figure.savefig(stem.with_suffix(".pdf"))
+    plt.close(figure)
+
+
+def _to_json(value):
+    """numpy → JSON-friendly, recursively (dict keys become strings)."""
+    if isinstance(value, dict):
+        return {str(key): _to_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _to_json(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value
+
+
+def _json_two_point(result):
+    """Drop the long curves, keep them sub-sampled."""
+    keep = _sample_indices(len(result["record_steps"]), 60)
+    runs = {}
+    for name, run in result["runs"].items():
+        runs[name] = {key: (value[keep] if isinstance(value, np.ndarray) else value) for key, value in run.items()}
+    return {"initial_kernel": result["initial_kernel"], "record_steps": result["record_steps"][keep], "runs": runs}
+
+
+def _json_warmup(result):
+    keep = _sample_indices(len(result["effective_rate_over_lr"]), 60)
+    return {**result["summary"], "planted_weights": result["planted_weights"], "curves": {
+        "iteration": keep,
+        "loss_gaps": {name: gap[keep] for name, gap in result["loss_gaps"].items()},
+        "effective_rate_over_lr": result["effective_rate_over_lr"][keep],
+        "momentum_coefficient_over_lr": result["momentum_coefficient_over_lr"][keep],
+        "norm_w": result["norm_w"][keep]}}
+
+
+def run(out_dir=pathlib.Path("results/theory"), data_dir=None, quick=False):
+    """Compute, plot and record the four theory parts (no data, no network; `data_dir` is unused).
+
+    Args:
+        out_dir: output folder (created); gets four PNG + PDF pairs and theory.json.
+        data_dir: ignored (the CLI passes it to every figure).
+        quick: tiny settings for CI (a few seconds).
+
+    Returns:
+        the summary dict written to theory.json.
+    """
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config = make_config(quick)
+    summary = {"quick": quick, "config": config, "seconds": {}}
+
+    def record(name, start, value):
+        summary[name] = value
+        summary["seconds"][name] = round(time.perf_counter() - start, 2)
+        (out_dir / "theory.json").write_text(json.dumps(_to_json(summary), indent=1))
+        print(f"  {name}: {summary['seconds'][name]} s", flush=True)
+
+    start = time.perf_counter()
+    warmup = compute_warmup(config["warmup"])
+    plot_warmup(warmup, config["warmup"], out_dir)
+    record("warmup", start, _json_warmup(warmup))
+
+    start = time.perf_counter()
+    two_point = compute_two_point(config["two_point"])
+    plot_two_point(two_point, config["two_point"], out_dir)
+    record("two_point", start, _json_two_point(two_point))
+
+    start = time.perf_counter()
+    claim1 = compute_claim1(config["claim1"])
+    plot_claim1(claim1, config["claim1"], out_dir)
+    record("claim1", start, claim1)
+
+    start = time.perf_counter()
+    theorem2 = compute_theorem2(config["theorem2"])
+    plot_theorem2(theorem2, config["theorem2"], out_dir)
+    record("theorem2", start, {key: value for key, value in theorem2.items() if key != "picture"})
+    return summary
