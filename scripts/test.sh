@@ -1,5 +1,23 @@
 #!/usr/bin/env bash
-# Run the test suite. Set TF_OVERPARAM_DATA_DIR to a folder holding gas_sensor_drift/ and mnist/
-# (CI points it at ../shared/data).
+# Run the test suite: everything on the TensorFlow backend, then the core suite (layers,
+# optimizer, loss, transforms, saving, README examples) on the JAX and PyTorch backends.
+# With arguments, runs only `pytest ARGS` on the TensorFlow backend (e.g. one file).
+# Tests that need the real data read TF_OVERPARAM_DATA_DIR (CI points it at ../shared/data).
+export TF_OVERPARAM_BACKENDS=1
 source "$(dirname "$0")/env.sh"
-exec .venv/bin/python -m pytest "$@"
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+CORE_TESTS="tests/test_end_to_end_ops.py tests/test_end_to_end_sgd.py tests/test_overparam_dense.py
+  tests/test_losses.py tests/test_transforms.py tests/test_saving.py tests/test_readme.py"
+status=0
+for backend in tensorflow jax torch; do
+  echo "== KERAS_BACKEND=$backend =="
+  if [ "$backend" = tensorflow ]; then
+    KERAS_BACKEND=$backend .venv/bin/python -m pytest || status=1
+  else
+    # shellcheck disable=SC2086
+    KERAS_BACKEND=$backend .venv/bin/python -m pytest -q $CORE_TESTS || status=1
+  fi
+done
+exit $status

@@ -6,6 +6,8 @@ import pathlib
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The numpy oracles compare in float64; JAX silently computes float64 inputs in float32 otherwise.
+os.environ.setdefault("JAX_ENABLE_X64", "1")
 
 
 @pytest.fixture(scope="session")

@@ -34,3 +34,17 @@ def eq11_direction(kernel, gradient, depth):
     unit = kernel / norm
     projection = unit * float(np.sum(unit * gradient))
     return norm ** (2 - 2 / depth) * (gradient + (depth - 1) * projection)
+
+
+def float64_tolerance():
+    """assert_allclose tolerances for comparing the library in float64 against these oracles.
+
+    On the torch backend Keras 3 computes `ops.matmul` of float64 inputs in float32
+    (keras.backend.result_type maps 64-bit dtypes to 32-bit, "to be aligned with JAX"), so only
+    float32 agreement is possible there; TensorFlow and JAX (with x64) keep float64.
+    """
+    import keras
+
+    if keras.backend.backend() == "torch":
+        return {"rtol": 2e-5, "atol": 2e-6}
+    return {"rtol": 1e-9, "atol": 1e-10}

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from numpy_oracles import eq9_direction
+from numpy_oracles import float64_tolerance
 from numpy_oracles import eq11_direction
 from keras import ops
 
@@ -30,7 +31,7 @@ def test_direction_matches_eq9(shape, depth, kind):
     gradient = rng.normal(size=shape)
     expected = eq9_direction(kernel, gradient, depth)
     actual = ops.convert_to_numpy(end_to_end_direction(kernel, gradient, depth))
-    np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(actual, expected, **float64_tolerance())
     if kind == "zero" and depth >= 2:
         assert np.all(actual == 0), "at K_e = 0 the rule must not move (DESIGN.md §2)"
 
@@ -65,7 +66,7 @@ def test_claim1_kronecker_preconditioner(shape, depth):
     preconditioner = _kronecker_preconditioner(kernel, depth)
     expected = (preconditioner @ gradient.reshape(-1, order="F")).reshape(shape, order="F")
     actual = ops.convert_to_numpy(end_to_end_direction(kernel, gradient, depth))
-    np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(actual, expected, **float64_tolerance())
     # Claim 1's eigenvalues: Σ_j σ_r^{2(N−j)/N} σ_r'^{2(j−1)/N}, σ padded with zeros, 0^0 = 1.
     d, k = shape
     sigma = np.linalg.svd(kernel, compute_uv=False)
@@ -76,7 +77,7 @@ def test_claim1_kronecker_preconditioner(shape, depth):
         for j in range(1, depth + 1)  # numpy's 0.0 ** 0 is 1, the paper's convention
     )
     np.testing.assert_allclose(
-        np.sort(np.linalg.eigvalsh(preconditioner)), np.sort(closed_form.ravel()), rtol=1e-8, atol=1e-10
+        np.sort(np.linalg.eigvalsh(preconditioner)), np.sort(closed_form.ravel()), **float64_tolerance()
     )
 
 
@@ -86,8 +87,8 @@ def test_claim2_general_path_equals_eq11(depth):
     kernel, gradient = rng.normal(size=(9, 1)), rng.normal(size=(9, 1))
     svd_path = ops.convert_to_numpy(end_to_end_direction_svd(kernel, gradient, depth))
     eq11_path = ops.convert_to_numpy(end_to_end_direction_single_output(kernel, gradient, depth))
-    np.testing.assert_allclose(svd_path, eq11_direction(kernel, gradient, depth), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(eq11_path, eq11_direction(kernel, gradient, depth), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(svd_path, eq11_direction(kernel, gradient, depth), **float64_tolerance())
+    np.testing.assert_allclose(eq11_path, eq11_direction(kernel, gradient, depth), **float64_tolerance())
 
 
 def test_batched_kernels_match_one_at_a_time():
@@ -96,7 +97,7 @@ def test_batched_kernels_match_one_at_a_time():
         kernels, gradients = rng.normal(size=(4,) + shape), rng.normal(size=(4,) + shape)
         batched = ops.convert_to_numpy(end_to_end_direction(kernels, gradients, 3))
         for b in range(4):
-            np.testing.assert_allclose(batched[b], eq9_direction(kernels[b], gradients[b], 3), rtol=1e-9, atol=1e-10)
+            np.testing.assert_allclose(batched[b], eq9_direction(kernels[b], gradients[b], 3), **float64_tolerance())
 
 
 @pytest.mark.parametrize("depth", [0, -1, 2.0, True, "3"])

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 from numpy_oracles import eq9_direction
+from numpy_oracles import float64_tolerance
 
 from tf_overparam import EndToEndSGD
 from tf_overparam import LpLoss
@@ -34,7 +35,7 @@ def test_one_step_equals_numpy_eq9(shape, depth, kind):
     learning_rate = float(np.float32(0.05))  # Keras keeps the learning rate in float32
     (updated,) = _one_step(EndToEndSGD(learning_rate, depth=depth), [kernel], [gradient])
     expected = kernel - learning_rate * eq9_direction(kernel, gradient, depth)
-    np.testing.assert_allclose(updated, expected, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(updated, expected, **float64_tolerance())
 
 
 def test_weight_decay_scales_by_depth_on_kernels_only():
@@ -47,15 +48,15 @@ def test_weight_decay_scales_by_depth_on_kernels_only():
     # Eq. 9: (1 − ηλN) K − η P(G), with P evaluated at the pre-step kernel.
     expected_kernel = (1 - learning_rate * decay * depth) * kernel - learning_rate * eq9_direction(kernel, grad_kernel, depth)
     expected_bias = (1 - learning_rate * decay) * bias - learning_rate * grad_bias
-    np.testing.assert_allclose(new_kernel, expected_kernel, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(new_bias, expected_bias, rtol=1e-12)
+    np.testing.assert_allclose(new_kernel, expected_kernel, **float64_tolerance())
+    np.testing.assert_allclose(new_bias, expected_bias, **float64_tolerance())
 
 
 def test_non_kernel_variables_take_plain_sgd():
     rng = np.random.default_rng(4)
     conv_kernel, gradient = rng.normal(size=(3, 3, 2, 4)), rng.normal(size=(3, 3, 2, 4))
     (updated,) = _one_step(EndToEndSGD(0.1, depth=3), [conv_kernel], [gradient])
-    np.testing.assert_allclose(updated, conv_kernel - float(np.float32(0.1)) * gradient, rtol=1e-12)
+    np.testing.assert_allclose(updated, conv_kernel - float(np.float32(0.1)) * gradient, **float64_tolerance())
 
 
 def _regression_model(seed):
@@ -73,7 +74,11 @@ def test_depth_one_is_exactly_sgd_under_fit():
         model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
         weights.append(model.get_weights())
     for ours, sgd in zip(*weights):
-        np.testing.assert_array_equal(ours, sgd)
+        if keras.backend.backend() == "torch":
+            # Keras' torch SGD uses fused torch._foreach kernels: same arithmetic, other rounding.
+            np.testing.assert_allclose(ours, sgd, rtol=1e-6, atol=1e-7)
+        else:
+            np.testing.assert_array_equal(ours, sgd)
 
 
 @pytest.mark.parametrize("jit_compile", [False, True])

@@ -27,14 +27,16 @@ def test_vector_targets_against_column_predictions():
     assert float(LpLoss(4)(y_true, y_pred)) == pytest.approx((1 + 0 + 16) / 3 / 4)
 
 
-def test_gradient_of_l4_is_the_cubed_residual():
-    import tensorflow as tf
-
-    y_true, y_pred = tf.constant([[1.0], [0.0]]), tf.Variable([[3.0], [-1.0]])
-    with tf.GradientTape() as tape:
-        loss = LpLoss(4)(y_true, y_pred)
-    # d/dŷ of mean (1/4) r⁴ over 2 samples is r³ / 2.
-    np.testing.assert_allclose(tape.gradient(loss, y_pred).numpy(), [[4.0], [-0.5]])
+def test_one_sgd_step_on_l4_moves_by_the_cubed_residual():
+    """d/dK of mean (1/4)(xK − y)⁴ is xᵀ r³ / n: one SGD step through fit (any backend)."""
+    x = np.array([[1.0, 0.0], [0.0, 2.0]], dtype="float32")
+    y = np.array([[1.0], [0.0]], dtype="float32")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=LpLoss(4))
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    residual = x @ np.ones((2, 1)) - y  # [0, 2]
+    expected = np.ones((2, 1)) - 0.1 * x.T @ residual**3 / 2
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.layers[0].kernel), expected, rtol=1e-6)
 
 
 def test_config_round_trip():

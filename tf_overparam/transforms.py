@@ -53,7 +53,7 @@ def _copy_weights(source_model, target_model, replaced):
         target = targets[source.name]
         if source.name in replaced:
             if getattr(source, "bias", None) is not None:
-                target.bias.assign(source.bias)
+                target.bias.assign(ops.convert_to_numpy(source.bias))
         else:
             target.set_weights(source.get_weights())
 

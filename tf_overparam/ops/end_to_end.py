@@ -42,6 +42,14 @@ def _zero_below_rank_tolerance(singular_values, kernel):
     return ops.where(singular_values > tolerance, singular_values, ops.zeros_like(singular_values))
 
 
+def _as_tensors(kernel, gradient):
+    """Backend tensors of one dtype. On TensorFlow, convert_to_tensor can hand a tf.Variable
+    back unchanged and svd then rejects it, so the kernel's value is read with a no-op product."""
+    kernel = ops.multiply(ops.convert_to_tensor(kernel), 1)
+    gradient = ops.cast(ops.convert_to_tensor(gradient), kernel.dtype)
+    return kernel, gradient
+
+
 def _transpose(x):
     return ops.swapaxes(x, -1, -2)
 
@@ -62,6 +70,7 @@ def end_to_end_direction_single_output(kernel, gradient, depth):
     _check_depth(depth)
     if depth == 1:
         return gradient
+    kernel, gradient = _as_tensors(kernel, gradient)
     squared_norm = ops.sum(ops.square(kernel), axis=(-2, -1), keepdims=True)
     is_zero = ops.equal(squared_norm, 0.0)
     # Double `where`: keep 0/0 out of the graph so that no NaN reaches the result or a gradient.
@@ -93,8 +102,7 @@ def end_to_end_direction_svd(kernel, gradient, depth):
     _check_depth(depth)
     if depth == 1:
         return gradient
-    # A tf.Variable can come back unchanged from convert_to_tensor, and svd rejects it.
-    kernel = ops.convert_to_tensor(kernel) * 1
+    kernel, gradient = _as_tensors(kernel, gradient)
     left, singular_values, right_t = ops.svd(kernel, full_matrices=False)
     right = _transpose(right_t)  # (..., k, m)
     singular_values = _zero_below_rank_tolerance(singular_values, kernel)
