@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # The main job: reproduce every figure of the paper into results/ (resumes if interrupted).
-# Usage: bash scripts/reproduce.sh [extra args for `python -m reproduce all`, e.g. --quick]
+# Usage: bash scripts/reproduce.sh [FIGURE] [--quick] [--out DIR] [--data-dir DIR]
+#        FIGURE defaults to `all`; see `python -m reproduce --help`.
 source "$(dirname "$0")/env.sh"
-exec .venv/bin/python -m reproduce all "$@"
+if [ "$#" -eq 0 ] || [[ "$1" == -* ]]; then
+  set -- all "$@"
+fi
+exec .venv/bin/python -m reproduce "$@"
