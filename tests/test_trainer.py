@@ -260,3 +260,17 @@ def test_input_validation():
         LinearNetwork(depth=3, hidden_units=[1])
     with pytest.raises(ValueError):
         LinearNetwork(depth=2, init="orthogonal")
+
+
+def test_gram_form_of_the_l2_loss_matches_the_residual_form():
+    X, y = _problem(n=80, d=5)
+    model = LinearNetwork(depth=3, hidden_units=[3, 2], init_stddev=0.3)
+    kwargs = dict(p=2, learning_rates=[1e-2, 5e-2], seeds=[0, 1], steps=150, dtype="float64")
+    gram = train(X, y, model, "gd", gram=True, **kwargs)
+    direct = train(X, y, model, "gd", gram=False, **kwargs)
+    assert gram.gram and not direct.gram
+    np.testing.assert_allclose(gram.losses, direct.losses, rtol=1e-12)
+    for a, b in zip(gram.factors, direct.factors):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-14)
+    with pytest.raises(ValueError):
+        train(X, y, model, "gd", p=4, gram=True)
