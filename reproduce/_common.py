@@ -52,6 +52,8 @@ GAP_THRESHOLDS = (1e-1, 1e-2, 1e-3)
 PAPER_LR_GRID = (1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 1e-1, 5e-1)
 #: Floor for log10 of a relative gap in the selection score (a gap at or below round-off).
 SCORE_FLOOR = 1e-12
+#: A run whose final relative gap is at least this never left its starting loss ("stuck").
+STUCK_RELATIVE_GAP = 0.99
 #: Downsampling of non-selected grid curves in the JSON (every k-th record).
 GRID_CURVE_STRIDE = 10
 
@@ -298,9 +300,12 @@ def select_learning_rate(run, optimum: float, reference: float, seed: int = 0) -
     score, row, chosen = min(eligible, key=lambda e: e[0])
     by_final = min(eligible, key=lambda e: (e[2]["final_loss"], e[0]))
     lrs = sorted(float(run["learning_rates"][b]) for b in rows)
+    stuck = all((e[2]["final_relative_gap"] or 0.0) >= STUCK_RELATIVE_GAP for e in eligible)
     return {
         "row": row,
         "learning_rate": chosen["learning_rate"],
+        # Every eligible rate ended where it started: the choice among them is arbitrary.
+        "all_eligible_stuck": stuck,
         "at_grid_edge": chosen["learning_rate"] in (lrs[0], lrs[-1]),
         "learning_rate_by_final_loss": by_final[2]["learning_rate"],
         "grid": table,
@@ -337,8 +342,6 @@ class FigureSession:
     """One figure's run: data, optima, a resumable run store, the JSON document and timing."""
 
     def __init__(self, name: str, out_dir, data_dir, quick: bool, config: dict):
-        from tf_overparam.optimal_loss import optimal_loss
-
         self.name = name
         self.out_dir = pathlib.Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -349,7 +352,8 @@ class FigureSession:
         self.X, self.y, self.provenance = load_data(data_dir)
         self.optima = {}
         for p in sorted(set(config.get("losses", [4]))):
-            self.optima[p] = optimal_loss(self.X, self.y, p)
+            self.optima[p] = cached_optimum(self.store, self.X, self.y, p,
+                                            self.provenance["fingerprint"])
         self.references = {p: float(np.mean(self.y ** p) / p) for p in self.optima}
         self.json_path = self.out_dir / f"{name}.json"
         self.selections = {}
@@ -391,10 +395,17 @@ class FigureSession:
 
     def request(self, label: str, model, optimizer, *, p: int, learning_rates, seeds=(0,),
                 steps: int, record_every: int, dtype: str = "mixed",
-                divergence_factor: float = 1e6, grid: bool = False) -> "Request":
-        """Describe one `tf_overparam.trainer.train` call; run it with `execute`."""
+                divergence_factor: float = 1e6, grid: bool = False,
+                data=None) -> "Request":
+        """Describe one `tf_overparam.trainer.train` call; run it with `execute`.
+
+        `data`: optional (X, y, description) to train on instead of the session's data (used
+        for the normalization variants); such runs record losses relative to their initial
+        loss only (no optimum, no gap levels).
+        """
         spec = {
-            "data": self.provenance["fingerprint"],
+            "data": self.provenance["fingerprint"] if data is None else
+            data_fingerprint(data[0], data[1]),
             "model": model.describe(),
             "optimizer": optimizer.describe(),
             "p": int(p),
@@ -404,9 +415,13 @@ class FigureSession:
             "record_every": int(record_every),
             "dtype": dtype,
             "divergence_factor": float(divergence_factor),
-            "loss_levels": [float(v) for v in self.level_losses(p)],
+            "loss_levels": ([float(v) for v in self.level_losses(p)] if data is None else []),
         }
-        return Request(label, model, optimizer, spec, grid)
+        if data is not None:
+            spec["data_description"] = data[2]
+        request = Request(label, model, optimizer, spec, grid)
+        request.data = None if data is None else (data[0], data[1])
+        return request
 
     def execute(self, requests) -> dict:
         """Run requests (cached ones are loaded), up to `workers()` at a time in threads.
@@ -458,7 +473,8 @@ class FigureSession:
                 print(f"    {req.label}: {done:,}/{total:,} iterations, {alive} "
                       f"configuration(s) running, {now - start:.0f} s", flush=True)
 
-        result = train(self.X, self.y, req.model, req.optimizer, p=spec["p"],
+        X, y = (self.X, self.y) if req.data is None else req.data
+        result = train(X, y, req.model, req.optimizer, p=spec["p"],
                        learning_rates=spec["learning_rates"], seeds=spec["seeds"],
                        steps=spec["steps"], record_every=spec["record_every"],
                        loss_levels=spec["loss_levels"], dtype=spec["dtype"],
@@ -477,6 +493,9 @@ class FigureSession:
         return run
 
     def _finish_request(self, req, run):
+        if req.data is not None:
+            self._record_variant_run(req.label, req.spec, run)
+            return
         self._record_run(req.label, req.spec, run, "downsampled" if req.grid else "all")
         if req.grid:
             p = req.spec["p"]
@@ -490,6 +509,25 @@ class FigureSession:
     def train(self, label: str, model, optimizer, **kwargs):
         """One cached run (see `request` for the arguments); returns the run dict."""
         return self.execute([self.request(label, model, optimizer, **kwargs)])[label]
+
+    def _record_variant_run(self, label, spec, run):
+        """A run on other data: per configuration, divergence and loss relative to its start."""
+        losses = run["losses"]
+        self.document.setdefault("variant_runs", {})[label] = {
+            "settings": spec,
+            "info": run["info"],
+            "configurations": [{
+                "learning_rate": float(run["learning_rates"][b]),
+                "seed": int(run["seeds"][b]),
+                "diverged_at": (int(run["diverged_at"][b]) if run["diverged_at"][b] >= 0
+                                else None),
+                "initial_loss": float(losses[b, 0]),
+                "final_loss": float(losses[b, -1]) if np.isfinite(losses[b, -1]) else None,
+                "final_loss_over_initial": (float(losses[b, -1] / losses[b, 0])
+                                            if np.isfinite(losses[b, -1]) else None),
+            } for b in range(len(run["learning_rates"]))],
+        }
+        self.write()
 
     def _record_run(self, label, spec, run, keep_curves):
         """Record a run in the JSON: settings, timing, every configuration's summary and its
@@ -573,6 +611,39 @@ class Request:
         widths = model.widths(128, 1)
         per_step = sum(a * b for a, b in zip(widths[:-1], widths[1:])) + 2 * 1316 * 128
         self.cost = per_step * spec["steps"] * len(spec["learning_rates"]) * len(spec["seeds"])
+
+
+def cached_optimum(store: pathlib.Path, X, y, p: int, fingerprint: str):
+    """`tf_overparam.optimal_loss.optimal_loss`, computed once per data set and p (run store).
+
+    The ℓ4 BFGS takes ~1 s on an idle machine but can take a minute when BLAS threads compete
+    with other processes, so every figure reuses the first result.
+    """
+    from tf_overparam.optimal_loss import OptimalLoss, optimal_loss
+
+    path = store / f"optimum-{fingerprint}-p{p}.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                info = json.loads(str(stored["info"]))
+                return OptimalLoss(p=int(info.pop("p")), loss=float(info.pop("loss")),
+                                   weights=stored["weights"], method=info.pop("method"),
+                                   gradient_norm=float(info.pop("gradient_norm")), details=info)
+        except (OSError, ValueError, KeyError):
+            pass
+    start = time.perf_counter()
+    result = optimal_loss(X, y, p)
+    details = {**result.details, "compute_time_s": time.perf_counter() - start}
+    result = OptimalLoss(p=result.p, loss=result.loss, weights=result.weights,
+                         method=result.method, gradient_norm=result.gradient_norm,
+                         details=details)
+    store.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, weights=result.weights, info=np.array(json.dumps(to_json(result.as_json()))))
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(buffer.getvalue())
+    os.replace(tmp, path)
+    return result
 
 
 def _save_run(path: pathlib.Path, run: dict) -> None:

@@ -27,9 +27,22 @@ CONFIG = {
 }
 
 
+#: Normalizations tried besides the loader's default (features and target standardized):
+#: every other combination the loader offers, (feature_normalization, target_normalization).
+NORMALIZATION_VARIANTS = [["standardize", "center"], ["standardize", "none"],
+                          ["none", "standardize"], ["none", "center"], ["none", "none"]]
+
+
 def make_config(quick: bool) -> dict:
-    return {"losses": [2, 4], "depths": [1, 2, 3], "init": "near_zero",
-            **common.grid_setup(quick)}
+    config = {"losses": [2, 4], "depths": [1, 2, 3], "init": "near_zero",
+              **common.grid_setup(quick)}
+    config["normalization_variants"] = {
+        "variants": NORMALIZATION_VARIANTS[:1] if quick else NORMALIZATION_VARIANTS,
+        "depths": [1, 3],
+        "note": "same grid and horizon; runs are frozen when they diverge, so a variant where "
+                "every learning rate diverges costs little",
+    }
+    return config
 
 
 def run(out_dir=pathlib.Path("results/figure3"), data_dir=None, quick=False) -> dict:
@@ -54,9 +67,70 @@ def run(out_dir=pathlib.Path("results/figure3"), data_dir=None, quick=False) -> 
             "learning_rate_by_final_loss": selection.get("learning_rate_by_final_loss"),
             **{k: v for k, v in curves.get(name, {}).items() if k not in ("steps", "losses")}}
     results["claims"] = compare_depths(results["selected"], config)
+    results["normalization_variants"] = normalization_variants(session, config, data_dir)
     plot(session, chosen, config)
     session.finish({**session.document["results"], **results})
     return session.document
+
+
+def normalization_variants(session, config, data_dir) -> dict:
+    """The same grids under the loader's other normalizations: what survives, how far it gets."""
+    import warnings
+
+    from tf_overparam.datasets import load_ethanol
+    from tf_overparam.trainer import GradientDescent, LinearNetwork
+
+    variants = config["normalization_variants"]
+    requests = {}
+    for features, target in variants["variants"]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X, y, _ = load_ethanol(data_dir, allow_partial=True, feature_normalization=features,
+                                   target_normalization=target)
+        description = f"features {features}, target {target}"
+        for p in config["losses"]:
+            for depth in variants["depths"]:
+                model = LinearNetwork(depth=depth, hidden_units=config["hidden_units"],
+                                      init_stddev=config["init_stddev"])
+                label = f"l{p} GD depth {depth} [{description}]"
+                requests[(features, target, p, depth)] = session.request(
+                    label, model, GradientDescent(), p=p,
+                    learning_rates=config["learning_rates"], seeds=[config["seed"]],
+                    steps=config["steps"], record_every=config["record_every"],
+                    dtype=config["dtype"], divergence_factor=config["divergence_factor"],
+                    data=(X, y, description))
+    runs = session.execute(list(requests.values()))
+    table = []
+    for (features, target, p, depth), req in requests.items():
+        entry = session.document["variant_runs"][req.label]["configurations"]
+        alive = [c for c in entry if c["diverged_at"] is None]
+        best = min(alive, key=lambda c: c["final_loss_over_initial"]) if alive else None
+        table.append({
+            "features": features, "target": target, "loss": f"l{p}", "depth": depth,
+            "learning_rates_not_diverged": [c["learning_rate"] for c in alive],
+            "best_final_loss_over_initial": best["final_loss_over_initial"] if best else None,
+            "best_learning_rate": best["learning_rate"] if best else None,
+            "initial_loss": entry[0]["initial_loss"],
+        })
+    # The default normalization, same measure, for comparison.
+    for p in config["losses"]:
+        for depth in variants["depths"]:
+            run = session.document["runs"].get(f"l{p} GD depth {depth}")
+            if run is None:
+                continue
+            alive = [c for c in run["configurations"] if c["diverged_at"] is None]
+            ratios = [(c["final_loss"] / c["initial_loss"], c["learning_rate"]) for c in alive]
+            best = min(ratios) if ratios else None
+            table.append({
+                "features": "standardize", "target": "standardize", "loss": f"l{p}",
+                "depth": depth, "default": True,
+                "learning_rates_not_diverged": [c["learning_rate"] for c in alive],
+                "best_final_loss_over_initial": best[0] if best else None,
+                "best_learning_rate": best[1] if best else None,
+                "initial_loss": run["configurations"][0]["initial_loss"],
+            })
+    return {"table": table, "measure": "final loss / initial loss after the horizon, best "
+                                       "learning rate among those that never diverged"}
 
 
 def compare_depths(selected: dict, config: dict) -> dict:

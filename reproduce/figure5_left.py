@@ -63,6 +63,7 @@ def run(out_dir=pathlib.Path("results/figure5_left"), data_dir=None, quick=False
         entry = {"learning_rate": selection["learning_rate"],
                  "at_grid_edge": selection.get("at_grid_edge"),
                  "learning_rate_by_final_loss": selection.get("learning_rate_by_final_loss"),
+                 "all_eligible_stuck": selection.get("all_eligible_stuck"),
                  "grid_outcomes": [
                      {"learning_rate": g["learning_rate"], "diverged_at": g["diverged_at"],
                       "final_relative_gap": g["final_relative_gap"],
@@ -92,6 +93,8 @@ def plot(session, curves, config):
                 continue
             text = ("depth 1" if depth == 1 else
                     f"depth {depth}, {init.replace('_', '-')} init")
+            if selection.get("all_eligible_stuck"):
+                text += ", every lr stuck or diverged; shown"
             common.plot_gap(ax, grid_run["steps"], grid_run["losses"][selection["row"]],
                             optimum, f"{text} (lr {common.lr_text(selection['learning_rate'])})",
                             color=common.DEPTH_COLORS[depth],

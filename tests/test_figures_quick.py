@@ -1,0 +1,121 @@
+"""`--quick` runs of the five regression figures (2, 3, 4-left, 4-right, 5-left) on the real data,
+plus the shared figure helpers (gap thresholds, learning-rate selection, resume)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from reproduce import _common as common
+
+FIGURES = ["figure3", "figure2", "figure4_left", "figure4_right", "figure5_left"]
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory, shared_data_dir):
+    """Run every figure once in quick mode into one output root (so they share a run store)."""
+    import importlib
+
+    root = tmp_path_factory.mktemp("results_quick")
+    documents = {}
+    for name in FIGURES:
+        module = importlib.import_module(f"reproduce.{name}")
+        documents[name] = module.run(out_dir=root / name, data_dir=str(shared_data_dir),
+                                     quick=True)
+    return root, documents
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_quick_figure_outputs(quick_results, name):
+    root, documents = quick_results
+    folder = root / name
+    for suffix in (".png", ".pdf", ".json"):
+        assert (folder / f"{name}{suffix}").stat().st_size > 1000
+    document = json.loads((folder / f"{name}.json").read_text())
+    assert document == json.loads(json.dumps(common.to_json(documents[name])))
+    assert document["quick"] is True
+    data = document["data"]
+    assert data["rows"] in (1316, 2565)
+    assert data["partial"] == (data["rows"] < 2565)
+    assert data["feature_normalization"] == "standardize"
+    for key in ("tensorflow", "keras", "numpy", "scipy", "python"):
+        assert document["versions"][key]
+    assert document["device"]["default_device"]
+    assert document["runs"], "no run recorded"
+    for run in document["runs"].values():
+        assert run["info"]["device"]
+        for configuration in run["configurations"]:
+            assert set(configuration["iterations_to_relative_gap"]) == {"1e-01", "1e-02", "1e-03"}
+    for optimum in document["optimal_losses"].values():
+        assert optimum["loss"] > 0 and optimum["loss"] < optimum["zero_predictor_loss"]
+    assert document["results"]["curves"]
+    assert "finished" in document
+
+
+def test_figure2_summary_has_emulation_differences(quick_results):
+    results = quick_results[1]["figure2"]["results"]
+    for key, entry in results["emulation"].items():
+        assert entry["max_relative_difference_on_gap_all_seeds"] is not None, key
+        assert math.isfinite(entry["max_relative_difference_on_gap_all_seeds"])
+
+
+def test_grid_figures_choose_learning_rates(quick_results):
+    documents = quick_results[1]
+    for name in ("figure3", "figure4_left", "figure5_left"):
+        for label, run in documents[name]["runs"].items():
+            assert "selection" in run, (name, label)
+    selected = documents["figure3"]["results"]["selected"]
+    assert set(selected) == {f"l{p} depth {d}" for p in (2, 4) for d in (1, 2, 3)}
+    assert documents["figure3"]["results"]["normalization_variants"]["table"]
+
+
+def test_rerun_resumes_from_the_run_store(quick_results, shared_data_dir):
+    from reproduce import figure4_right
+
+    root, _ = quick_results
+    document = figure4_right.run(out_dir=root / "figure4_right", data_dir=str(shared_data_dir),
+                                 quick=True)
+    assert all(run["info"]["cached"] for run in document["runs"].values())
+    # Shared grids: Figure 4-left's GD runs are Figure 3's.
+    left = json.loads((root / "figure4_left" / "figure4_left.json").read_text())
+    assert left["runs"]["l4 GD depth 3"]["info"]["cached"] is True
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers on synthetic runs (fast)
+# --------------------------------------------------------------------------------------------
+
+
+def _run(losses, lrs, diverged=None, levels=None):
+    losses = np.asarray(losses, dtype=float)
+    return {"steps": np.arange(losses.shape[1]) * 10, "losses": losses,
+            "learning_rates": np.asarray(lrs, dtype=float), "seeds": np.zeros(len(lrs), int),
+            "diverged_at": np.asarray(diverged if diverged is not None else [-1] * len(lrs)),
+            "level_steps": np.asarray(levels if levels is not None else [[-1] * 3] * len(lrs))}
+
+
+def test_selection_rule_prefers_fastest_and_skips_diverged():
+    optimum, reference = 1.0, 2.0
+    slow = [2.0, 1.8, 1.6, 1.4, 1.2]
+    fast = [2.0, 1.2, 1.1, 1.05, 1.01]
+    fastest_but_diverged = [2.0, 1.01, 1.001, np.nan, np.nan]
+    run = _run([slow, fast, fastest_but_diverged], [1e-3, 1e-2, 1e-1], diverged=[-1, -1, 30])
+    selection = common.select_learning_rate(run, optimum, reference)
+    assert selection["learning_rate"] == 1e-2 and selection["row"] == 1
+    assert selection["grid"][2]["diverged_at"] == 30
+    assert selection["all_eligible_stuck"] is False
+    stuck = _run([[2.0] * 5, [2.0] * 5], [1e-3, 1e-2])
+    assert common.select_learning_rate(stuck, optimum, reference)["all_eligible_stuck"]
+    none = _run([fastest_but_diverged], [1e-1], diverged=[30])
+    assert common.select_learning_rate(none, optimum, reference)["row"] is None
+
+
+def test_gap_summaries():
+    assert common.iterations_to_reach([5, -1, -1]) == {"1e-01": 5, "1e-02": "not reached",
+                                                       "1e-03": "not reached"}
+    np.testing.assert_allclose(common.relative_gap([2.0, 1.5, 1.0], 1.0, 2.0), [1.0, 0.5, 0.0])
+    diff = common.max_relative_difference([2.0, 1.5, 1.1], [2.0, 1.4, 1.1], 1.0, 2.0)
+    assert diff["on_gap"] == pytest.approx(0.2) and diff["at_record"] == 1
+    assert common.rounded([1.234567891234, np.nan], 4)[0] == pytest.approx(1.235)
+    assert common.to_json({"a": np.float64(np.inf), "b": np.arange(2)}) == {"a": None, "b": [0, 1]}
