@@ -36,6 +36,15 @@ def eq11_direction(kernel, gradient, depth):
     return norm ** (2 - 2 / depth) * (gradient + (depth - 1) * projection)
 
 
+def sample_kernel(rng, shape, kind):
+    """A test kernel: "full" (Gaussian), "rank1" (an outer product) or "zero"."""
+    if kind == "full":
+        return rng.normal(size=shape)
+    if kind == "rank1":
+        return np.outer(rng.normal(size=shape[0]), rng.normal(size=shape[1]))
+    return np.zeros(shape)
+
+
 def float64_tolerance():
     """assert_allclose tolerances for comparing the library in float64 against these oracles.
 

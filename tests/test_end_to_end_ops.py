@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy_oracles import eq9_direction
 from numpy_oracles import float64_tolerance
+from numpy_oracles import sample_kernel
 from numpy_oracles import eq11_direction
 from keras import ops
 
@@ -14,20 +15,13 @@ from tf_overparam.ops import end_to_end_direction_svd
 SHAPES = [(6, 1), (7, 3), (3, 7), (4, 4)]  # single output, d > k, d < k, d = k
 
 
-def _kernel(rng, shape, kind):
-    if kind == "full":
-        return rng.normal(size=shape)
-    if kind == "rank1":
-        return np.outer(rng.normal(size=shape[0]), rng.normal(size=shape[1]))
-    return np.zeros(shape)
-
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
 @pytest.mark.parametrize("kind", ["full", "rank1", "zero"])
 def test_direction_matches_eq9(shape, depth, kind):
     rng = np.random.default_rng(hash((shape, depth, kind)) % 2**32)
-    kernel = _kernel(rng, shape, kind)
+    kernel = sample_kernel(rng, shape, kind)
     gradient = rng.normal(size=shape)
     expected = eq9_direction(kernel, gradient, depth)
     actual = ops.convert_to_numpy(end_to_end_direction(kernel, gradient, depth))

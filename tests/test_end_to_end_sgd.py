@@ -5,19 +5,13 @@ import numpy as np
 import pytest
 from numpy_oracles import eq9_direction
 from numpy_oracles import float64_tolerance
+from numpy_oracles import sample_kernel
 
 from tf_overparam import EndToEndSGD
 from tf_overparam import LpLoss
 
 SHAPES = [(6, 1), (7, 3), (3, 7), (4, 4)]
 
-
-def _kernel(rng, shape, kind):
-    if kind == "full":
-        return rng.normal(size=shape)
-    if kind == "rank1":
-        return np.outer(rng.normal(size=shape[0]), rng.normal(size=shape[1]))
-    return np.zeros(shape)
 
 
 def _one_step(optimizer, values, gradients):
@@ -31,7 +25,7 @@ def _one_step(optimizer, values, gradients):
 @pytest.mark.parametrize("kind", ["full", "rank1", "zero"])
 def test_one_step_equals_numpy_eq9(shape, depth, kind):
     rng = np.random.default_rng(depth * 7 + len(kind))
-    kernel, gradient = _kernel(rng, shape, kind), rng.normal(size=shape)
+    kernel, gradient = sample_kernel(rng, shape, kind), rng.normal(size=shape)
     learning_rate = float(np.float32(0.05))  # Keras keeps the learning rate in float32
     (updated,) = _one_step(EndToEndSGD(learning_rate, depth=depth), [kernel], [gradient])
     expected = kernel - learning_rate * eq9_direction(kernel, gradient, depth)
