@@ -274,3 +274,18 @@ def test_gram_form_of_the_l2_loss_matches_the_residual_form():
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-14)
     with pytest.raises(ValueError):
         train(X, y, model, "gd", p=4, gram=True)
+
+
+def test_auto_compilation_switches_to_xla_and_stops_when_all_diverged():
+    X, y = _problem(n=32, d=4)
+    model = LinearNetwork(depth=2, init_stddev=0.3)
+    kwargs = dict(p=4, learning_rates=[1e-3, 30.0], steps=12_000, record_every=100,
+                  dtype="float64")
+    auto = train(X, y, model, "gd", **kwargs)  # 1,000 graph iterations, then XLA
+    graph = train(X, y, model, "gd", jit_compile=False, **kwargs)
+    assert auto.jit_compile and not graph.jit_compile
+    np.testing.assert_allclose(auto.losses, graph.losses, rtol=1e-9)
+    assert auto.diverged_at[1] >= 0
+    dead = train(X, y, model, "gd", p=4, learning_rates=[30.0], steps=12_000, record_every=100)
+    assert dead.total_steps < 12_000 and dead.losses.shape == (1, 121)
+    assert np.all(np.isnan(dead.losses[0, 2:]))

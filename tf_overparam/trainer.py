@@ -63,6 +63,9 @@ INITIALIZATIONS = ("near_zero", "identity")
 DTYPES = ("float64", "mixed", "float32")
 #: jit_compile="auto" uses XLA from this many iterations on (compilation costs 1–3 s).
 AUTO_JIT_MIN_STEPS = 10_000
+#: ... and runs the first this many iterations as a plain graph, so that configurations that
+#: diverge early are dropped before XLA compiles the loop for the survivors.
+AUTO_GRAPH_STEPS = 1_000
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,8 +262,10 @@ class TrainResult:
             `EndToEnd`).
         initial_end_to_end: (B, d, k) the initial end-to-end kernels (float64).
         wall_time_s: seconds spent in the compiled loop (excluding tracing/compilation);
-            compile_time_s: seconds of the first (tracing + compiling) call.
-        device: the device the loop's tensors lived on; dtype; jit_compile.
+            compile_time_s: seconds spent tracing and compiling.
+        total_steps: iterations run (fewer than asked when every configuration diverged).
+        device: the device the loop's tensors lived on; dtype; jit_compile (whether XLA ran);
+            gram (whether the ℓ2 Gram form was used).
     """
 
     steps: np.ndarray
@@ -541,8 +546,9 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
             loss, or is not finite.
         dtype: "float64" (default; the ℓ4 gaps are followed far below 1e-3) or "float32".
         jit_compile: Compile the loop with XLA: True, False, or "auto" (default): XLA when
-            `steps` ≥ 10,000. On this problem XLA made the loop about 2× faster on CPU but takes
-            1–3 s to compile against ~0.3 s for a plain graph, so short runs skip it.
+            `steps` ≥ 10,000, after a first 1,000 iterations as a plain graph. On this problem
+            XLA made the loop about 2× faster on CPU but takes 1–3 s to compile against ~0.3 s
+            for a plain graph, so short runs and configurations that diverge at once skip it.
         initial_factors: Optional list of N arrays overriding the seeded initialization, each
             (n_{j−1}, n_j) (shared by all configurations) or (B, n_{j−1}, n_j).
         chunk_steps: Run the compiled loop in chunks of about this many iterations, calling
@@ -573,8 +579,10 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}.")
     tf_dtype = tf.float32 if dtype == "float32" else tf.float64
     if jit_compile == "auto":
-        jit_compile = steps >= AUTO_JIT_MIN_STEPS
-    elif not isinstance(jit_compile, bool):
+        graph_steps = AUTO_GRAPH_STEPS if steps >= AUTO_JIT_MIN_STEPS else steps + 1
+    elif isinstance(jit_compile, bool):
+        graph_steps = 0 if jit_compile else steps + 1
+    else:
         raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}.")
     compute_dtype = tf.float64 if dtype == "float64" else tf.float32
 
@@ -704,9 +712,14 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
         chunk_steps = 20_000 if progress is not None else 10_000
     max_records = max(1, min(total_records, max(1, int(chunk_steps) // record_every)))
 
-    compiled_chunk = tf.function(run_chunk, jit_compile=jit_compile, reduce_retracing=True)
-    compiled_eval = tf.function(evaluate, jit_compile=jit_compile, reduce_retracing=True)
-    compiled_initial = tf.function(lambda f: problem.loss(_end_to_end_kernel(f)), jit_compile=jit_compile)
+    # "auto": the first AUTO_GRAPH_STEPS iterations run as a plain graph (traced in ~0.3 s), so
+    # that configurations diverging early are dropped before XLA compiles the loop for the
+    # survivors; runs of fewer than AUTO_JIT_MIN_STEPS iterations never use XLA.
+    compiled = {
+        mode: (tf.function(run_chunk, jit_compile=mode, reduce_retracing=True),
+               tf.function(evaluate, jit_compile=mode, reduce_retracing=True))
+        for mode in (False, True)}
+    compiled_initial = tf.function(lambda f: problem.loss(_end_to_end_kernel(f)))
 
     # Full-batch bookkeeping (numpy); the compiled loop only sees the configurations still alive.
     losses = np.full((batch, total_records + 1), np.nan)
@@ -725,20 +738,27 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
     t = tf.constant(0, tf.int64)
 
     compile_time = 0.0
-    compiled_sizes = set()
+    compiled_keys = set()
+    used_xla = False
 
-    def compile_for_current_size():
-        # Trace and compile with zero records (same shapes as the next calls), so that the
-        # reported loop time excludes compilation; once per number of active configurations.
-        nonlocal compile_time
-        if active.size in compiled_sizes:
-            return
-        start = time.perf_counter()
-        compiled_chunk(t, tf.constant(0), lr, factors, slots, alive, diverged_at, initial_loss,
-                       level_steps)[-1].numpy()
-        compiled_eval(t, factors, alive, diverged_at, initial_loss, level_steps)[0].numpy()
-        compile_time += time.perf_counter() - start
-        compiled_sizes.add(active.size)
+    def functions(done_steps):
+        """The (chunk, evaluate) pair for the current phase, compiled for the current size.
+
+        Compilation happens in a call with zero records (same shapes as the calls that follow),
+        so that the reported loop time excludes it; once per (mode, number of configurations).
+        """
+        nonlocal compile_time, used_xla
+        mode = done_steps >= graph_steps
+        used_xla = used_xla or mode
+        chunk_fn, eval_fn = compiled[mode]
+        if (mode, active.size) not in compiled_keys:
+            start = time.perf_counter()
+            chunk_fn(t, tf.constant(0), lr, factors, slots, alive, diverged_at, initial_loss,
+                     level_steps)[-1].numpy()
+            eval_fn(t, factors, alive, diverged_at, initial_loss, level_steps)[0].numpy()
+            compile_time += time.perf_counter() - start
+            compiled_keys.add((mode, active.size))
+        return chunk_fn, eval_fn
 
     def store(rows, upto):
         """Copy the active configurations' state into the full-batch arrays."""
@@ -751,13 +771,17 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
     wall = 0.0
     chunk_target = min(500, int(chunk_steps))
     while done_records < total_records and active.size:
-        compile_for_current_size()
+        done_steps = done_records * record_every
+        chunk_fn, _ = functions(done_steps)
         # Chunks grow geometrically (1, 2, 4, … × 500 iterations, up to `chunk_steps`) so that
-        # early divergences leave the compiled loop early.
-        n = min(max_records, total_records - done_records, max(1, chunk_target // record_every))
+        # early divergences leave the compiled loop early; a chunk ends where XLA takes over.
+        target = chunk_target
+        if done_steps < graph_steps:
+            target = min(target, graph_steps - done_steps)
+        n = min(max_records, total_records - done_records, max(1, target // record_every))
         chunk_target = min(2 * chunk_target, int(chunk_steps))
         start = time.perf_counter()
-        t, factors, slots, alive, diverged_at, level_steps, chunk = compiled_chunk(
+        t, factors, slots, alive, diverged_at, level_steps, chunk = chunk_fn(
             t, tf.constant(n), lr, factors, slots, alive, diverged_at, initial_loss, level_steps)
         chunk = chunk.numpy()[:n]
         wall += time.perf_counter() - start
@@ -778,15 +802,15 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
             slots = tuple([tf.gather(s, index) for s in group] for group in slots)
             lr, alive, diverged_at, initial_loss, level_steps = (
                 tf.gather(x, index) for x in (lr, alive, diverged_at, initial_loss, level_steps))
+    steps_done = done_records * record_every
     if active.size:
-        compile_for_current_size()
+        _, eval_fn = functions(steps_done)
         start = time.perf_counter()
-        final_loss, diverged_at, level_steps = compiled_eval(t, factors, alive, diverged_at,
+        final_loss, diverged_at, level_steps = eval_fn(t, factors, alive, diverged_at,
                                                              initial_loss, level_steps)
         losses[active, total_records] = final_loss.numpy()
         wall += time.perf_counter() - start
         store(active, total_records)
-    steps_done = total_records * record_every
     record_steps = np.arange(total_records + 1, dtype=np.int64) * record_every
 
     return TrainResult(
@@ -794,7 +818,7 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
         diverged_at=diverged_full, level_steps=levels_full, loss_levels=loss_levels,
         factors=final_factors, initial_end_to_end=initial_e2e, wall_time_s=float(wall),
         compile_time_s=float(compile_time), total_steps=steps_done,
-        device=_device_of(factors[0]), dtype=dtype, jit_compile=bool(jit_compile),
+        device=_device_of(factors[0]), dtype=dtype, jit_compile=bool(used_xla),
         gram=bool(gram),
         model=model.describe(),
         optimizer={**optimizer.describe(),
