@@ -62,6 +62,7 @@ LABELS = {
     "overparameterized": "overparameterized (1,925,614 parameters)",
     "overparameterized_l2_all": "overparameterized, L2 on new matrices too",
 }
+SHORT = {"original": "original", "overparameterized": "overparam.", "overparameterized_l2_all": "L2 on all"}
 COLORS = {"original": "tab:blue", "overparameterized": "tab:red", "overparameterized_l2_all": "tab:green"}
 EXPECTED_PARAMS = {
     "original": tutorial.ORIGINAL_PARAMS,
@@ -152,12 +153,18 @@ def summarize(out_dir, config, results):
 # --- Plot -------------------------------------------------------------------------------------------
 
 
+# Axis ranges of the two panels: the first iterations' losses (up to 11) would flatten the rest.
+BOTTOM = {"total_loss": 0.0, "cross_entropy": 1e-3}
+TOP = {"total_loss": 6.0, "cross_entropy": 20.0}
+
+
 def plot(out_dir, config):
     window = config["smoothing_window"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     panels = (("total_loss", "batch loss (cross-entropy + L2)", "linear"),
               ("cross_entropy", "batch cross-entropy (log scale)", "log"))
     for ax, (column, title, scale) in zip(axes, panels):
+        off_scale = []
         for name in config["models"]:
             path = out_dir / name / "losses.csv"
             if not path.exists():
@@ -167,15 +174,20 @@ def plot(out_dir, config):
             color = COLORS[name]
             if name in config["plotted_models"]:
                 ax.plot(iterations, raw, color=color, alpha=0.18, linewidth=0.5)
-                ax.plot(iterations, smooth(raw, window), color=color, linewidth=1.6, label=LABELS[name])
+                width = 2.4 if name == "original" else 1.2  # the original drawn wider: the curves overlap
+                ax.plot(iterations, smooth(raw, window), color=color, linewidth=width, label=LABELS[name])
             else:
                 ax.plot(iterations, smooth(raw, window), color=color, linewidth=1.0, linestyle="--", label=LABELS[name])
+            if raw[0] > TOP[column]:
+                off_scale.append(f"{SHORT[name]} {raw[0]:.2f}")
         ax.set_yscale(scale)
         ax.set_xlabel("iteration")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-        if column == "total_loss":
-            ax.set_ylim(0, None)
+        ax.set_ylim(BOTTOM[column], TOP[column])
+        if off_scale:
+            ax.text(0.99, 0.02, "iteration 1, off scale: " + ", ".join(off_scale), transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize=8, color="0.3")
     axes[0].legend(loc="upper right", fontsize=9)
     fig.suptitle("Figure 5-right: MNIST convnet tutorial (TF1 momentum 0.9, batch 64), raw per-step loss (light) "
                  f"and its {window}-step trailing mean", fontsize=10)
