@@ -562,6 +562,17 @@ class FigureSession:
 
     def finish(self, results: dict):
         self.document["results"] = results
+        infos = [run["info"] for run in self.document["runs"].values()]
+        infos += [run["info"] for run in self.document.get("variant_runs", {}).values()]
+        self.document["timing"] = {
+            "this_invocation_s": time.perf_counter() - self.started,
+            "runs_reused_from_run_store": sum(bool(i.get("cached")) for i in infos),
+            "runs_computed": sum(not i.get("cached") for i in infos),
+            # Seconds each run took when it was computed (also for reused runs); runs execute
+            # `workers()` at a time, so the figure's wall time is less than this sum.
+            "sum_of_run_times_when_computed_s": sum(i.get("total_time_s", 0.0) for i in infos),
+            "workers": workers(),
+        }
         self.document["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
             timespec="seconds")
         self.write()

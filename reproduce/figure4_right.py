@@ -95,7 +95,8 @@ def plot(session, runs, config):
                                   "depth 1 vs 2 vs 3 (ℓ4)")
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.05))
         if len(config["seeds"]) > 1:
-            ax.text(0.99, 0.62, f"thin: seeds {', '.join(str(s) for s in config['seeds'][1:])}",
+            ax.text(0.99, 0.05, f"thick: seed {config['plotted_seed']}; thin: seeds "
+                                f"{', '.join(str(s) for s in config['seeds'][1:])}",
                     transform=ax.transAxes, ha="right", fontsize=7, color="0.4")
         figure.tight_layout()
         session.save_figure(figure)

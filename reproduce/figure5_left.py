@@ -93,10 +93,10 @@ def plot(session, curves, config):
                 continue
             text = ("depth 1" if depth == 1 else
                     f"depth {depth}, {init.replace('_', '-')} init")
-            if selection.get("all_eligible_stuck"):
-                text += ", every lr stuck or diverged; shown"
+            text += f" (lr {common.lr_text(selection['learning_rate'])}"
+            text += "; every lr stuck or diverged)" if selection.get("all_eligible_stuck") else ")"
             common.plot_gap(ax, grid_run["steps"], grid_run["losses"][selection["row"]],
-                            optimum, f"{text} (lr {common.lr_text(selection['learning_rate'])})",
+                            optimum, text,
                             color=common.DEPTH_COLORS[depth],
                             ls="-" if init == "near_zero" else "--", lw=1.5)
         common.decorate_gap_axes(ax, session, P, title="Figure 5-left: depth 4 and 8, near-zero "
