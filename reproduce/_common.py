@@ -532,17 +532,17 @@ class FigureSession:
     def _record_run(self, label, spec, run, keep_curves):
         """Record a run in the JSON: settings, timing, every configuration's summary and its
         curve (every record for single-configuration runs, every GRID_CURVE_STRIDE-th record
-        for grids; `curve()` stores selected curves at full resolution)."""
+        otherwise; `curve()` stores the plotted curves at full resolution)."""
         optimum, reference = self.optima[spec["p"]].loss, self.references[spec["p"]]
         rows = range(len(run["learning_rates"]))
-        stride = 1 if (keep_curves == "all" or len(rows) == 1) else GRID_CURVE_STRIDE
+        stride = 1 if len(rows) == 1 else GRID_CURVE_STRIDE
         self.document["runs"][label] = {
             "settings": spec,
             "info": run["info"],
             "configurations": [curve_summary(run, b, optimum, reference) for b in rows],
             "curves_stride": stride,
             "steps": run["steps"][::stride],
-            "losses": [rounded(run["losses"][b][::stride], 10) for b in rows],
+            "losses": [rounded(run["losses"][b][::stride], 8) for b in rows],
         }
         self.write()
 
@@ -550,7 +550,7 @@ class FigureSession:
         """Store one configuration's full-resolution curve in results["curves"][name]."""
         optimum, reference = self.optima[p].loss, self.references[p]
         entry = {"run": label, **curve_summary(run, row, optimum, reference), **extra,
-                 "steps": run["steps"], "losses": rounded(run["losses"][row], 10)}
+                 "steps": run["steps"], "losses": rounded(run["losses"][row], 8)}
         self.document["results"].setdefault("curves", {})[name] = entry
         return entry
 

@@ -108,7 +108,35 @@ def summarize(session, runs, config) -> dict:
                         narrow["losses"][row], wide["losses"][row], optimum, reference,
                         config["difference_min_relative_gap"])
                     for row, seed in enumerate(narrow["seeds"])}
-    return {"emulation": emulation, "width_1_vs_100": width_effect}
+    return {"emulation": emulation, "width_1_vs_100": width_effect,
+            "initial_balancedness": initial_balancedness(session, config)}
+
+
+def initial_balancedness(session, config) -> dict:
+    """How far each initial network is from paper Eq. 7 (K_{j+1}K_{j+1}ᵀ = K_jᵀK_j), which the
+    end-to-end rule assumes: max_j ‖K_{j+1}K_{j+1}ᵀ − K_jᵀK_j‖₂ (spectral), next to ‖K_e‖^{2/N} (the size
+    of the terms of Eq. 9 at the start), per seed."""
+    from tf_overparam.trainer import LinearNetwork
+
+    table = {}
+    d = session.X.shape[1]
+    for depth in config["depths"]:
+        for width in config["hidden_units"]:
+            model = LinearNetwork(depth=depth, hidden_units=width, init=config["init"],
+                                  init_stddev=config["init_stddev"])
+            rows = {}
+            for seed in config["seeds"]:
+                factors = model.initial_factors(seed, d, 1)
+                kernel = np.linalg.multi_dot(factors) if depth > 1 else factors[0]
+                imbalance = max(np.linalg.norm(factors[j + 1] @ factors[j + 1].T -
+                                               factors[j].T @ factors[j], 2)
+                                for j in range(depth - 1))
+                rows[seed] = {"max_imbalance_spectral": float(imbalance),
+                              "end_to_end_norm_power_2_over_N":
+                                  float(np.linalg.norm(kernel) ** (2.0 / depth)),
+                              "factor_norms": [float(np.linalg.norm(f)) for f in factors]}
+            table[f"depth {depth} width {width}"] = rows
+    return table
 
 
 def plot(session, runs, config):
@@ -131,7 +159,8 @@ def plot(session, runs, config):
                 _, e2e = runs[(p, depth, config["hidden_units"][0], "e2e")]
                 row = list(e2e["seeds"]).index(plotted)
                 common.plot_gap(ax, e2e["steps"], e2e["losses"][row], optimum,
-                                f"end-to-end rule N={depth} (Eq. 11)", color="black", ls="--",
+                                f"end-to-end rule N={depth} (Eq. 11), from the width-"
+                                f"{config['hidden_units'][0]} net's start", color="black", ls="--",
                                 lw=0.9, dashes=(4, 3) if depth == 2 else (1.5, 2))
             common.decorate_gap_axes(ax, session, p,
                                      title=f"ℓ{p} loss, lr {common.lr_text(config['learning_rate'])}")
