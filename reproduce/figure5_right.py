@@ -81,9 +81,6 @@ def make_config(quick):
 
 def build(name, seed):
     """The named model, freshly initialized with `seed`; its parameter count is asserted."""
-    import keras
-
-    keras.backend.clear_session()
     original = tutorial.build_model(seed)
     if name == "original":
         model = original
