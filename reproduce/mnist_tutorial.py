@@ -281,6 +281,8 @@ class Trainer:
     """
 
     def __init__(self, model, train_data, optimizer=None, jit_compile=False, eval_batch_size=500):
+        if keras.backend.backend() != "tensorflow":
+            raise RuntimeError("the tutorial's training loop is a tf.function: set KERAS_BACKEND=tensorflow")
         self.model = model
         self.optimizer = optimizer or make_optimizer()
         self.optimizer.build(model.trainable_variables)
