@@ -12,8 +12,9 @@ measured side by side in one process, and the script prints the ratios:
   batch of 10 learning rates (how the figures use it), in each dtype.
 
 Usage:
-    python benchmarks/bench_trainer.py [--data-dir DIR] [--figures]
+    python benchmarks/bench_trainer.py [--data-dir DIR] [--precision] [--figures]
 
+`--precision` compares float32 and mixed precision with float64 on 100K-iteration ℓ4 runs.
 `--figures` also times `python -m reproduce <figure>` for the five regression figures at full
 settings, each in a fresh process writing into a temporary folder (minutes).
 """
@@ -106,13 +107,39 @@ def bench_numpy(X, y, steps, dtype):
     return steps / (time.perf_counter() - start)
 
 
-def bench_trainer(X, y, steps, dtype, batch):
+def bench_trainer(X, y, steps, dtype, batch, jit=True):
     from tf_overparam.trainer import LinearNetwork, train
 
     result = train(X, y, LinearNetwork(depth=DEPTH, hidden_units=1), "gd", p=4,
                    learning_rates=[LR] * batch, steps=steps, record_every=100, dtype=dtype,
-                   jit_compile=True)
+                   jit_compile=jit)
     return result.steps_per_second, result.compile_time_s, result.device
+
+
+def precision_check(X, y, steps=100_000):
+    """Max relative difference of the ℓ4 gap curves, float32 / mixed against float64."""
+    from tf_overparam.optimal_loss import optimal_loss
+    from tf_overparam.trainer import LinearNetwork, train
+
+    optimum = optimal_loss(X, y, 4).loss
+    print(f"\nPrecision (l4, {steps:,} iterations, gap L - L* compared with float64 where both "
+          "are finite):")
+    for depth, lrs in ((1, [5e-4, 1e-3]), (3, [5e-4, 1e-3])):
+        curves, rates = {}, {}
+        for dtype in ("float64", "mixed", "float32"):
+            result = train(X, y, LinearNetwork(depth=depth), "gd", p=4, learning_rates=lrs,
+                           steps=steps, record_every=100, dtype=dtype)
+            curves[dtype], rates[dtype] = result, result.steps_per_second
+        reference = curves["float64"].losses - optimum
+        for dtype in ("mixed", "float32"):
+            gap = curves[dtype].losses - optimum
+            both = np.isfinite(gap) & np.isfinite(reference)
+            for row, lr in enumerate(lrs):
+                diff = np.abs(gap[row] - reference[row])[both[row]] / reference[row][both[row]]
+                print(f"  depth {depth} lr {lr:g} {dtype:<8} max rel. diff {diff.max():.1e}; "
+                      f"diverged at {curves[dtype].diverged_at[row]} vs "
+                      f"{curves['float64'].diverged_at[row]} (float64); "
+                      f"{rates[dtype] / rates['float64']:.1f}x the float64 speed")
 
 
 def time_figures(data_dir):
@@ -136,6 +163,8 @@ def main(argv=None):
     parser.add_argument("--fit-epochs", type=int, default=60)
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--numpy-steps", type=int, default=3_000)
+    parser.add_argument("--precision", action="store_true",
+                        help="also compare float32 / mixed against float64 over 100K iterations")
     parser.add_argument("--figures", action="store_true",
                         help="also time the five regression figures at full settings")
     args = parser.parse_args(argv)
@@ -151,24 +180,29 @@ def main(argv=None):
     for dtype in ("mixed", "float32", "float64"):
         for batch in (1, 10):
             rate, compile_s, device = bench_trainer(X, y, args.steps, dtype, batch)
-            rows.append((dtype, batch, rate, compile_s))
+            rows.append((dtype, batch, rate, compile_s, "XLA"))
+    for batch in (1, 10):
+        rate, compile_s, _ = bench_trainer(X, y, args.steps, "mixed", batch, jit=False)
+        rows.append(("mixed", batch, rate, compile_s, "no XLA"))
 
     print(f"\nTrainer device: {device}")
-    print(f"{'method':<38}{'iterations/s':>14}{'config-iter/s':>15}{'vs fit':>9}{'vs numpy64':>12}")
-    print(f"{'model.fit (float32, 1 config)':<38}{fit:>14,.0f}{fit:>15,.0f}{1.0:>9.1f}"
+    print(f"{'method':<44}{'iterations/s':>14}{'config-iter/s':>15}{'vs fit':>9}{'vs numpy64':>12}")
+    print(f"{'model.fit (float32, 1 config)':<44}{fit:>14,.0f}{fit:>15,.0f}{1.0:>9.1f}"
           f"{fit / numpy64:>12.2f}")
-    print(f"{'numpy loop float64 (1 config)':<38}{numpy64:>14,.0f}{numpy64:>15,.0f}"
+    print(f"{'numpy loop float64 (1 config)':<44}{numpy64:>14,.0f}{numpy64:>15,.0f}"
           f"{numpy64 / fit:>9.1f}{1.0:>12.2f}")
-    print(f"{'numpy loop float32 (1 config)':<38}{numpy32:>14,.0f}{numpy32:>15,.0f}"
+    print(f"{'numpy loop float32 (1 config)':<44}{numpy32:>14,.0f}{numpy32:>15,.0f}"
           f"{numpy32 / fit:>9.1f}{numpy32 / numpy64:>12.2f}")
-    for dtype, batch, rate, compile_s in rows:
-        label = f"trainer {dtype} ({batch} config{'s' if batch > 1 else ''})"
-        print(f"{label:<38}{rate:>14,.0f}{rate * batch:>15,.0f}{rate * batch / fit:>9.0f}"
+    for dtype, batch, rate, compile_s, mode in rows:
+        label = f"trainer {dtype} {mode} ({batch} config{'s' if batch > 1 else ''})"
+        print(f"{label:<44}{rate:>14,.0f}{rate * batch:>15,.0f}{rate * batch / fit:>9.0f}"
               f"{rate * batch / numpy64:>12.1f}   (compile {compile_s:.1f} s)")
-    like = {dtype: rate for dtype, batch, rate, _ in rows if batch == 1}
+    like = {dtype: rate for dtype, batch, rate, _, mode in rows if batch == 1 and mode == "XLA"}
     print(f"\nLike for like (one configuration, mixed precision): trainer / model.fit = "
           f"{like['mixed'] / fit:.0f}x (goal >= 100x); trainer / numpy float64 = "
           f"{like['mixed'] / numpy64:.1f}x (goal >= 1x)")
+    if args.precision:
+        precision_check(X, y)
     if args.figures:
         print("\nFive regression figures at full settings (fresh processes, empty run store):")
         times = time_figures(args.data_dir)
