@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import time
 
 import matplotlib
 
@@ -214,7 +213,6 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
     results = {}
     for name in config["models"]:
         print(f" {name}: {config['num_steps']} steps", flush=True)
-        began = time.perf_counter()
         model = build(name, config["seed"])
         run_config = {"model": name, "seed": config["seed"], "jit_compile": config["jit_compile"],
                       "checkpoint_every": config["checkpoint_every"]}
@@ -222,7 +220,6 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
             model, data, out_dir / name, num_steps=config["num_steps"], eval_frequency=config["eval_frequency"],
             checkpoint_every=config["checkpoint_every"], jit_compile=config["jit_compile"],
             run_config=run_config, stop_after=stop_after)
-        results[name]["wall_seconds_this_call"] = time.perf_counter() - began
         summary = summarize(out_dir, config, results)
         tutorial._write_json(out_dir / "figure5_right.json", summary)
     plot(out_dir, config)
