@@ -12,7 +12,7 @@ NOTEBOOKS = sorted(COLAB.glob("*.ipynb"))
 
 def test_the_three_notebooks_exist():
     names = {path.name for path in NOTEBOOKS}
-    assert {"quickstart.ipynb", "depth_as_preconditioner.ipynb"} <= names
+    assert {"quickstart.ipynb", "reproduce_paper.ipynb", "depth_as_preconditioner.ipynb"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
