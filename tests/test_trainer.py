@@ -248,18 +248,26 @@ def test_agrees_with_model_fit_of_dense_and_end_to_end_sgd(float64_keras):
     np.testing.assert_allclose(ours.factors[0][0], dense.kernel.numpy(), rtol=1e-7)
 
 
-def test_input_validation():
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda X, y: train(X, y, LinearNetwork(depth=2), "gd", p=3), "p must"),
+        (lambda X, y: train(X, y, LinearNetwork(depth=2), "gd", steps=10, record_every=3), "record_every"),
+        (lambda X, y: train(X, y, LinearNetwork(depth=2), "gd", steps=-1), "steps must"),
+        (lambda X, y: train(X, y, LinearNetwork(depth=2), "gd", learning_rates=[-1e-3], steps=10), "learning_rates must"),
+        (lambda X, y: train(X, y, LinearNetwork(depth=2), "gd", learning_rates=[], steps=10), "learning_rates and seeds"),
+        (lambda X, y: train(X, y, LinearNetwork(depth=2), "gd", dtype="float16", steps=10), "dtype must"),
+        (lambda X, y: train(X, y, LinearNetwork(depth=2), "gd", jit_compile="yes", steps=10), "jit_compile must"),
+        (lambda X, y: train(X, y, LinearNetwork(depth=2), "sgd_with_momentum"), "optimizer"),
+        (lambda X, y: LinearNetwork(depth=3, hidden_units=[1]), "hidden_units"),
+        (lambda X, y: LinearNetwork(depth=0), "depth must"),
+        (lambda X, y: LinearNetwork(depth=2, init="orthogonal"), "init must"),
+    ],
+)
+def test_input_validation_names_the_argument(call, argument):
     X, y = _problem()
-    with pytest.raises(ValueError):
-        train(X, y, LinearNetwork(depth=2), "gd", p=3)
-    with pytest.raises(ValueError):
-        train(X, y, LinearNetwork(depth=2), "gd", steps=10, record_every=3)
-    with pytest.raises(ValueError):
-        train(X, y, LinearNetwork(depth=2), "sgd_with_momentum")
-    with pytest.raises(ValueError):
-        LinearNetwork(depth=3, hidden_units=[1])
-    with pytest.raises(ValueError):
-        LinearNetwork(depth=2, init="orthogonal")
+    with pytest.raises(ValueError, match=argument):
+        call(X, y)
 
 
 def test_gram_form_of_the_l2_loss_matches_the_residual_form():
@@ -272,7 +280,7 @@ def test_gram_form_of_the_l2_loss_matches_the_residual_form():
     np.testing.assert_allclose(gram.losses, direct.losses, rtol=1e-12)
     for a, b in zip(gram.factors, direct.factors):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-14)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="gram"):
         train(X, y, model, "gd", p=4, gram=True)
 
 

@@ -569,7 +569,7 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
     p = int(p)
     steps = int(steps)
     if steps < 0:
-        raise ValueError("steps must be >= 0.")
+        raise ValueError(f"steps must be >= 0, got {steps}.")
     if record_every is None:
         record_every = _default_record_every(steps)
     record_every = int(record_every)
@@ -598,6 +598,8 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
     seeds = [int(s) for s in seeds]
     if not learning_rates or not seeds:
         raise ValueError("learning_rates and seeds must be non-empty.")
+    if any(not np.isfinite(lr) or lr < 0 for lr in learning_rates):
+        raise ValueError(f"learning_rates must be finite and >= 0, got {learning_rates}.")
     lr_column = np.repeat(np.asarray(learning_rates), len(seeds))
     seed_column = np.tile(np.asarray(seeds), len(learning_rates))
     batch = lr_column.size
