@@ -50,9 +50,9 @@ def test_dispatch_json_and_validation():
     info = optimal_loss(X, y, 4).as_json()
     assert {"loss", "gradient_norm", "bfgs_loss", "bfgs_iterations", "newton_steps"} <= set(info)
     assert "weights" not in info
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="p must"):
         optimal_loss(X, y, 3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="rows"):
         optimal_loss(X, y[:-1], 2)
 
 
