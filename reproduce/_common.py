@@ -579,11 +579,19 @@ class FigureSession:
         return self.document
 
     def save_figure(self, figure, stem: str | None = None):
-        stem = self.out_dir / (stem or self.name)
-        figure.savefig(stem.with_suffix(".png"), dpi=130, bbox_inches="tight")
-        figure.savefig(stem.with_suffix(".pdf"), bbox_inches="tight")
-        plt.close(figure)
-        return stem.with_suffix(".png")
+        return save_figure(figure, self.out_dir / (stem or self.name), bbox_inches="tight")
+
+
+def save_figure(figure, stem: pathlib.Path, dpi: int = 130, **savefig_kwargs) -> pathlib.Path:
+    """Write `stem`.png and `stem`.pdf and close the figure.
+
+    The PDF gets no creation date, so re-plotting unchanged results leaves the file unchanged.
+    """
+    stem = pathlib.Path(stem)
+    figure.savefig(stem.with_suffix(".png"), dpi=dpi, **savefig_kwargs)
+    figure.savefig(stem.with_suffix(".pdf"), metadata={"CreationDate": None}, **savefig_kwargs)
+    plt.close(figure)
+    return stem.with_suffix(".png")
 
 
 def grid_request(session, setup: dict, p: int, model, optimizer, label: str) -> Request:

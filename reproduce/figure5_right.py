@@ -32,6 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from reproduce import mnist_tutorial as tutorial  # noqa: E402
+from reproduce._common import save_figure  # noqa: E402
 
 # Every setting is written to figure5_right.json. The thresholds and the smoothing were fixed
 # before the full runs were made; nothing here was tuned toward the paper's picture.
@@ -188,9 +189,7 @@ def plot(out_dir, config):
     fig.suptitle("Figure 5-right: MNIST convnet tutorial (TF1 momentum 0.9, batch 64), raw per-step loss (light) "
                  f"and its {window}-step trailing mean", fontsize=10)
     fig.tight_layout()
-    for suffix in ("png", "pdf"):
-        fig.savefig(out_dir / f"figure5_right.{suffix}", dpi=150)
-    plt.close(fig)
+    save_figure(fig, out_dir / "figure5_right", dpi=150)
 
 
 # --- Entry point --------------------------------------------------------------------------------------

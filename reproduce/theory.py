@@ -24,6 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from reproduce._common import save_figure  # noqa: E402
 from tf_overparam import theory  # noqa: E402
 
 # Every setting the paper leaves open is chosen here, once, and written to theory.json.
@@ -469,9 +470,7 @@ def plot_theorem2(result, config, out_dir):
 
 def _save(figure, stem):
     figure.tight_layout()
-    figure.savefig(stem.with_suffix(".png"), dpi=130)
-    figure.savefig(stem.with_suffix(".pdf"))
-    plt.close(figure)
+    save_figure(figure, stem)
 
 
 def _to_json(value):
