@@ -2,8 +2,9 @@
 # Run the test suite: everything on the TensorFlow backend, then the core suite (layers,
 # optimizer, loss, transforms, saving, README examples) on the JAX and PyTorch backends.
 # With arguments, runs only `pytest ARGS` on the TensorFlow backend (e.g. one file).
+# TF_OVERPARAM_BACKENDS=0 skips installing and testing JAX and PyTorch (CI runs all three).
 # Tests that need the real data read TF_OVERPARAM_DATA_DIR (CI points it at ../shared/data).
-export TF_OVERPARAM_BACKENDS=1
+export TF_OVERPARAM_BACKENDS=${TF_OVERPARAM_BACKENDS:-1}
 source "$(dirname "$0")/env.sh"
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
@@ -11,7 +12,9 @@ fi
 CORE_TESTS="tests/test_end_to_end_ops.py tests/test_end_to_end_sgd.py tests/test_overparam_dense.py
   tests/test_losses.py tests/test_transforms.py tests/test_saving.py tests/test_readme.py"
 status=0
-for backend in tensorflow jax torch; do
+backends="tensorflow jax torch"
+[ "$TF_OVERPARAM_BACKENDS" = 1 ] || backends=tensorflow
+for backend in $backends; do
   echo "== KERAS_BACKEND=$backend =="
   if [ "$backend" = tensorflow ]; then
     KERAS_BACKEND=$backend .venv/bin/python -m pytest || status=1
