@@ -161,11 +161,17 @@ def test_dtypes_and_jit_agree():
 
 @pytest.fixture
 def float64_keras():
-    """Keras in float64, its optimizers' learning-rate variables included."""
-    previous = keras.config.floatx()
+    """Keras in float64, its optimizers' learning-rate variables included.
+
+    The dtype policy is set too: Keras caches a global policy the first time any layer is built,
+    and later set_floatx calls do not change it, so earlier tests would leave layers in float32.
+    """
+    previous_floatx, previous_policy = keras.config.floatx(), keras.config.dtype_policy()
     keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
     yield
-    keras.config.set_floatx(previous)
+    keras.config.set_floatx(previous_floatx)
+    keras.config.set_dtype_policy(previous_policy)
 
 
 def _keras_optimizer_run(optimizer, factors, X, y, p, steps):
