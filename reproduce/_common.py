@@ -172,20 +172,23 @@ def software_versions() -> dict:
     return versions
 
 
+def cpu_name() -> str:
+    """The processor's marketing name (/proc/cpuinfo on Linux), else what platform knows."""
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def device_description() -> dict:
     import tensorflow as tf
 
     from tf_overparam.trainer import available_device
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"default_device": available_device(), "cpu": cpu, "cpu_count": os.cpu_count(),
+    return {"default_device": available_device(), "cpu": cpu_name(), "cpu_count": os.cpu_count(),
             "gpus": [d.name for d in tf.config.list_logical_devices("GPU")]}
 
 

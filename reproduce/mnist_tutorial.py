@@ -38,7 +38,6 @@ import hashlib
 import json
 import os
 import pathlib
-import platform
 import time
 
 import keras
@@ -47,6 +46,7 @@ import tensorflow as tf
 from keras import ops
 
 import tf_overparam
+from reproduce._common import cpu_name
 
 # --- The original's constants (names as in convolutional.py) -------------------------------------
 IMAGE_SIZE = 28
@@ -260,15 +260,7 @@ def device_description():
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
         return {"type": "GPU", "name": details.get("device_name", gpus[0].name), "count": len(gpus)}
-    name = platform.processor() or platform.machine()
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"type": "CPU", "name": name, "count": os.cpu_count()}
+    return {"type": "CPU", "name": cpu_name(), "count": os.cpu_count()}
 
 
 class Trainer:
