@@ -66,6 +66,20 @@ def test_identity_adds_a_rectangular_identity():
     assert (k1 - np.eye(5, 4)).std() == pytest.approx(0.01, rel=0.4)
 
 
+@pytest.mark.parametrize("initializer", ["near_zero", "identity", NearIdentity(0.01), "glorot_uniform"])
+def test_equal_shaped_factors_are_independent_draws(initializer):
+    """Unseeded initializers too: Keras gives each a default seed, and factor j uses seed + j."""
+    layer = _build(OverparamDense(4, depth=4, hidden_units=4, use_bias=False, kernel_initializer=initializer), 4)
+    factors = _factors(layer)
+    for a, b in zip(factors, factors[1:]):
+        assert not np.allclose(a, b)
+
+
+def test_numpy_integers_are_accepted_for_depth_and_widths():
+    layer = OverparamDense(np.int64(2), depth=np.int64(3), hidden_units=[np.int32(2), np.int64(2)])
+    assert layer.depth == 3 and type(layer.depth) is int and layer.hidden_units == [2, 2]
+
+
 def _balancedness_gaps(factors):
     """‖K_{j+1} K_{j+1}ᵀ − K_jᵀ K_j‖ for j = 1 … N−1 (paper Eq. 7 in Keras layout)."""
     return [np.linalg.norm(b @ b.T - a.T @ a) for a, b in zip(factors, factors[1:])]
@@ -165,11 +179,21 @@ def test_theorem1_end_to_end_rule_tracks_deep_gradient_descent(units):
         ({"depth": 3, "hidden_units": [2, 0]}, "`hidden_units`"),
         ({"kernel_initializer": "nearzero"}, "`kernel_initializer`"),
         ({"units": 0}, "`units`"),
+        ({"depth": True}, "`depth`"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         OverparamDense(**{"units": 2, **kwargs})
+
+
+@pytest.mark.parametrize("initializer, kwargs, argument", [
+    (Balanced, {"seed": -1}, "`seed`"), (Balanced, {"stddev": True}, "`stddev`"),
+    (NearZero, {"stddev": -0.1}, "`stddev`"), (NearIdentity, {"stddev": "0.01"}, "`stddev`"),
+])
+def test_bad_initializer_arguments_name_the_argument(initializer, kwargs, argument):
+    with pytest.raises(ValueError, match=argument):
+        initializer(**kwargs)
 
 
 def test_balanced_needs_hidden_width_at_least_the_rank():

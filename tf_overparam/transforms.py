@@ -11,8 +11,8 @@ from keras import ops
 
 from tf_overparam import initializers as factor_initializers
 from tf_overparam.layers.overparam_dense import OverparamDense
-from tf_overparam.layers.overparam_dense import _validate_depth
-from tf_overparam.layers.overparam_dense import _validate_hidden_units
+from tf_overparam._validation import validate_depth
+from tf_overparam._validation import validate_hidden_units
 
 # Dense arguments that carry over unchanged to OverparamDense and back.
 _SHARED_ARGUMENTS = (
@@ -104,8 +104,8 @@ def overparameterize(model, depth=2, hidden_units=None, kernel_initializer=None,
         >>> deep.compile(optimizer="sgd", loss="mse"); deep.fit(x, y)
         >>> deployed = collapse(deep)  # same predictions, plain Dense layers
     """
-    _validate_depth(depth)
-    _validate_hidden_units(hidden_units, depth)
+    depth = validate_depth(depth)
+    hidden_units = validate_hidden_units(hidden_units, depth)
     if kernel_initializer is not None:
         factor_initializers.get(kernel_initializer)  # fail now, naming the argument
     replaced = _selected_dense_names(model, layers)

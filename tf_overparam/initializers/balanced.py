@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from tf_overparam.initializers.near_zero import _check_stddev
+
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
 class Balanced(keras.initializers.Initializer):
@@ -27,8 +29,9 @@ class Balanced(keras.initializers.Initializer):
     """
 
     def __init__(self, target=None, stddev=0.01, seed=None):
-        if not isinstance(stddev, (int, float)) or stddev < 0:
-            raise ValueError(f"`stddev` must be a number >= 0, got {stddev!r}.")
+        _check_stddev(stddev)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise ValueError(f"`seed` must be None or an integer >= 0, got {seed!r}.")
         if target is not None:
             target = np.asarray(target, dtype="float64")
             if target.ndim != 2:

@@ -3,9 +3,11 @@
 import keras
 from keras import ops
 
+from tf_overparam.initializers.near_zero import _check_stddev
+
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
-class NearIdentity(keras.initializers.Initializer):
+class NearIdentity(keras.initializers.RandomNormal):
     """Rectangular identity plus i.i.d. N(0, stddev²) noise (paper Appendix B.1).
 
     The paper adds 1 to the diagonal of every factor, rectangular ones included, on top of the
@@ -13,7 +15,8 @@ class NearIdentity(keras.initializers.Initializer):
 
     Args:
         stddev: standard deviation of the noise (paper: 0.01). Must be >= 0.
-        seed: optional integer seed (a seeded instance returns the same values on every call).
+        seed: optional integer seed (a seeded instance returns the same values on every call;
+            `OverparamDense` derives one seed per factor, seeded or not).
 
     Example:
         >>> init = NearIdentity(stddev=0.01, seed=0)
@@ -21,17 +24,15 @@ class NearIdentity(keras.initializers.Initializer):
     """
 
     def __init__(self, stddev=0.01, seed=None):
-        if not isinstance(stddev, (int, float)) or stddev < 0:
-            raise ValueError(f"`stddev` must be a number >= 0, got {stddev!r}.")
-        self.stddev = stddev
-        self.seed = seed
-        self._noise = keras.initializers.RandomNormal(mean=0.0, stddev=stddev, seed=seed)
+        _check_stddev(stddev)
+        super().__init__(mean=0.0, stddev=stddev, seed=seed)
 
     def __call__(self, shape, dtype=None):
         if len(shape) != 2:
             raise ValueError(f"NearIdentity needs a 2-D shape, got {shape}.")
-        identity = ops.eye(shape[0], shape[1], dtype=dtype)
-        return identity + self._noise(shape, dtype=dtype)
+        return ops.eye(shape[0], shape[1], dtype=dtype) + super().__call__(shape, dtype=dtype)
 
     def get_config(self):
-        return {"stddev": self.stddev, "seed": self.seed}
+        config = super().get_config()
+        config.pop("mean", None)
+        return config

@@ -1,6 +1,13 @@
 """Near-zero initialization of a factor (paper Appendix B.1)."""
 
+import numbers
+
 import keras
+
+
+def _check_stddev(stddev):
+    if isinstance(stddev, bool) or not isinstance(stddev, numbers.Real) or not stddev >= 0:
+        raise ValueError(f"`stddev` must be a number >= 0, got {stddev!r}.")
 
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
@@ -13,7 +20,8 @@ class NearZero(keras.initializers.RandomNormal):
     Args:
         stddev: standard deviation of the entries (paper: 0.01). Must be >= 0.
         seed: optional integer seed. As with every Keras initializer, a seeded instance returns
-            the same values on every call; `OverparamDense` derives one seed per factor.
+            the same values on every call; `OverparamDense` derives one seed per factor
+            (an unseeded instance holds a random default seed, so its factors differ too).
 
     Example:
         >>> init = NearZero(stddev=0.01, seed=0)
@@ -21,8 +29,7 @@ class NearZero(keras.initializers.RandomNormal):
     """
 
     def __init__(self, stddev=0.01, seed=None):
-        if not isinstance(stddev, (int, float)) or stddev < 0:
-            raise ValueError(f"`stddev` must be a number >= 0, got {stddev!r}.")
+        _check_stddev(stddev)
         super().__init__(mean=0.0, stddev=stddev, seed=seed)
 
     def get_config(self):

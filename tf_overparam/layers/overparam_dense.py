@@ -1,33 +1,14 @@
 """A Dense layer whose kernel is a product of N trainable factors (paper Section 4, Eq. 2)."""
 
+import numbers
+
 import keras
 from keras import ops
 
 from tf_overparam import initializers as factor_initializers
-
-
-def _validate_depth(depth):
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise ValueError(f"`depth` must be an integer >= 1, got {depth!r}.")
-
-
-def _validate_hidden_units(hidden_units, depth):
-    """None, one positive int for all hidden layers, or a list of depth − 1 positive ints."""
-    if hidden_units is None:
-        return None
-    if isinstance(hidden_units, (list, tuple)):
-        widths = list(hidden_units)
-        if len(widths) != depth - 1:
-            raise ValueError(
-                f"`hidden_units` must be an int or a list of depth - 1 = {depth - 1} ints, "
-                f"got a list of length {len(widths)}: {hidden_units!r}."
-            )
-    else:
-        widths = [hidden_units] * (depth - 1)
-    for width in widths:
-        if isinstance(width, bool) or not isinstance(width, int) or width <= 0:
-            raise ValueError(f"`hidden_units` must hold positive integers, got {hidden_units!r}.")
-    return hidden_units if isinstance(hidden_units, int) else widths
+from tf_overparam._validation import hidden_widths
+from tf_overparam._validation import validate_depth
+from tf_overparam._validation import validate_hidden_units
 
 
 def _seeded_for_factor(initializer, index):
@@ -98,12 +79,11 @@ class OverparamDense(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError(f"`units` must be a positive integer, got {units!r}.")
-        _validate_depth(depth)
-        self.units = units
-        self.depth = depth
-        self.hidden_units = _validate_hidden_units(hidden_units, depth)
+        self.units = int(units)
+        self.depth = validate_depth(depth)
+        self.hidden_units = validate_hidden_units(hidden_units, self.depth)
         self.activation = keras.activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = factor_initializers.get(kernel_initializer)
@@ -117,12 +97,7 @@ class OverparamDense(keras.layers.Layer):
 
     def factor_shapes(self, input_dim):
         """[(n_0, n_1), (n_1, n_2), …, (n_{N−1}, n_N)] for a given input dimension n_0."""
-        if self.hidden_units is None:
-            widths = [min(input_dim, self.units)] * (self.depth - 1)
-        elif isinstance(self.hidden_units, int):
-            widths = [self.hidden_units] * (self.depth - 1)
-        else:
-            widths = list(self.hidden_units)
+        widths = hidden_widths(self.hidden_units, self.depth, input_dim, self.units)
         dims = [input_dim] + widths + [self.units]
         return [(dims[j], dims[j + 1]) for j in range(self.depth)]
 

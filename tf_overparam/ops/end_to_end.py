@@ -17,10 +17,17 @@ import numpy as np
 from keras import ops
 from keras.backend import standardize_dtype
 
+from tf_overparam._validation import validate_depth
 
-def _check_depth(depth):
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise ValueError(f"`depth` must be an integer >= 1, got {depth!r}.")
+
+def _check_arguments(kernel, gradient, depth):
+    """depth as a Python int; kernel and gradient of one shape (..., d, k)."""
+    if len(kernel.shape) < 2 or tuple(kernel.shape) != tuple(gradient.shape):
+        raise ValueError(
+            f"`kernel` and `gradient` must have one shape (..., d, k), got {tuple(kernel.shape)} "
+            f"and {tuple(gradient.shape)}."
+        )
+    return validate_depth(depth)
 
 
 def _power_with_zero_convention(values, exponent):
@@ -67,7 +74,7 @@ def end_to_end_direction_single_output(kernel, gradient, depth):
     Returns:
         P(G), same shape as `gradient`.
     """
-    _check_depth(depth)
+    depth = _check_arguments(kernel, gradient, depth)
     if depth == 1:
         return gradient
     kernel, gradient = _as_tensors(kernel, gradient)
@@ -99,7 +106,7 @@ def end_to_end_direction_svd(kernel, gradient, depth):
     Returns:
         P(G), same shape as `gradient`.
     """
-    _check_depth(depth)
+    depth = _check_arguments(kernel, gradient, depth)
     if depth == 1:
         return gradient
     kernel, gradient = _as_tensors(kernel, gradient)
@@ -148,7 +155,7 @@ def end_to_end_direction(kernel, gradient, depth):
         >>> gradient = np.array([[1.0], [0.0]])
         >>> direction = end_to_end_direction(kernel, gradient, depth=2)
     """
-    _check_depth(depth)
+    depth = _check_arguments(kernel, gradient, depth)
     if kernel.shape[-1] == 1:
         return end_to_end_direction_single_output(kernel, gradient, depth)
     return end_to_end_direction_svd(kernel, gradient, depth)

@@ -5,6 +5,7 @@ import numbers
 import keras
 from keras import ops
 
+from tf_overparam._validation import validate_depth
 from tf_overparam.ops import end_to_end_direction
 
 
@@ -42,12 +43,15 @@ class EndToEndSGD(keras.optimizers.Optimizer):
     """
 
     def __init__(self, learning_rate=0.001, depth=2, weight_decay=0.0, name="end_to_end_sgd", **kwargs):
-        if isinstance(learning_rate, numbers.Real) and learning_rate < 0:
+        if isinstance(learning_rate, bool) or (
+            isinstance(learning_rate, numbers.Real) and not learning_rate >= 0
+        ):
             raise ValueError(f"`learning_rate` must be >= 0, got {learning_rate!r}.")
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-            raise ValueError(f"`depth` must be an integer >= 1, got {depth!r}.")
+        depth = validate_depth(depth)
         if weight_decay is not None and (
-            not isinstance(weight_decay, numbers.Real) or weight_decay < 0
+            isinstance(weight_decay, bool)
+            or not isinstance(weight_decay, numbers.Real)
+            or not weight_decay >= 0
         ):
             raise ValueError(f"`weight_decay` must be a number >= 0, got {weight_decay!r}.")
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
@@ -63,9 +67,8 @@ class EndToEndSGD(keras.optimizers.Optimizer):
         gradient = ops.cast(gradient, variable.dtype)
         is_kernel = len(variable.shape) == 2
         if is_kernel:
-            # Read the value explicitly: on TensorFlow `variable` is a raw tf.Variable.
-            kernel = ops.convert_to_tensor(variable) * 1
-            direction = end_to_end_direction(kernel, gradient, self.depth)
+            # end_to_end_direction reads the variable's value once (a raw tf.Variable on TF).
+            direction = end_to_end_direction(variable, gradient, self.depth)
         else:
             direction = gradient
         if self.weight_decay and self._use_weight_decay(variable):
