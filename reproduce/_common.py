@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import hashlib
 import io
 import json
@@ -299,7 +300,7 @@ def select_learning_rate(run, optimum: float, reference: float, seed: int = 0) -
                 if t["diverged_at"] is None and math.isfinite(t["selection_score_mean_log10_gap"])]
     if not eligible:
         return {"row": None, "learning_rate": None, "rule": "no eligible learning rate",
-                "grid": table}
+                "grid": table, "rows": rows}
     score, row, chosen = min(eligible, key=lambda e: e[0])
     by_final = min(eligible, key=lambda e: (e[2]["final_loss"], e[0]))
     lrs = sorted(float(run["learning_rates"][b]) for b in rows)
@@ -312,6 +313,7 @@ def select_learning_rate(run, optimum: float, reference: float, seed: int = 0) -
         "at_grid_edge": chosen["learning_rate"] in (lrs[0], lrs[-1]),
         "learning_rate_by_final_loss": by_final[2]["learning_rate"],
         "grid": table,
+        "rows": rows,  # the run's row of each grid entry (the grid holds one seed's rows)
     }
 
 
@@ -407,6 +409,7 @@ class FigureSession:
         loss only (no optimum, no gap levels).
         """
         spec = {
+            "code": code_fingerprint(),
             "data": self.provenance["fingerprint"] if data is None else
             data_fingerprint(data[0], data[1]),
             "model": model.describe(),
@@ -635,6 +638,20 @@ class Request:
         self.cost = per_step * spec["steps"] * len(spec["learning_rates"]) * len(spec["seeds"])
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the sources whose arithmetic stored runs depend on (the trainer, the end-to-end
+    direction, the optima): editing any of them invalidates the run store instead of reusing
+    results an older version computed."""
+    from tf_overparam import optimal_loss, trainer
+    from tf_overparam.ops import end_to_end
+
+    digest = hashlib.sha256()
+    for module in (trainer, end_to_end, optimal_loss):
+        digest.update(pathlib.Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def cached_optimum(store: pathlib.Path, X, y, p: int, fingerprint: str):
     """`tf_overparam.optimal_loss.optimal_loss`, computed once per data set and p (run store).
 
@@ -643,7 +660,7 @@ def cached_optimum(store: pathlib.Path, X, y, p: int, fingerprint: str):
     """
     from tf_overparam.optimal_loss import OptimalLoss, optimal_loss
 
-    path = store / f"optimum-{fingerprint}-p{p}.npz"
+    path = store / f"optimum-{fingerprint}-p{p}-{code_fingerprint()}.npz"
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as stored:

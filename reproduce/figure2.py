@@ -101,8 +101,8 @@ def summarize(session, runs, config) -> dict:
                 session.curve(f"l{p} depth {depth} width {width}", label, deep, row, p)
                 session.curve(f"l{p} end-to-end N={depth} (width-{width} start)", e2e_label,
                               e2e, row, p)
-            narrow, wide = runs[(p, depth, 1, "deep")][1], runs[(p, depth, 100, "deep")][1]
             if 1 in config["hidden_units"] and 100 in config["hidden_units"]:
+                narrow, wide = runs[(p, depth, 1, "deep")][1], runs[(p, depth, 100, "deep")][1]
                 width_effect[f"l{p} depth {depth}"] = {
                     int(seed): common.max_relative_difference(
                         narrow["losses"][row], wide["losses"][row], optimum, reference,

@@ -68,8 +68,8 @@ def run(out_dir=pathlib.Path("results/figure5_left"), data_dir=None, quick=False
                      {"learning_rate": g["learning_rate"], "diverged_at": g["diverged_at"],
                       "final_relative_gap": g["final_relative_gap"],
                       "visible_progress_at": first_progress(
-                          grid_run["losses"][b], grid_run["steps"], PROGRESS_FRACTION)}
-                     for b, g in enumerate(selection["grid"])]}
+                          grid_run["losses"][row], grid_run["steps"], PROGRESS_FRACTION)}
+                     for row, g in zip(selection["rows"], selection["grid"])]}
         if selection["row"] is not None:
             full = session.curve(name, label, grid_run, selection["row"], P)
             entry.update({k: v for k, v in full.items() if k not in ("steps", "losses")})

@@ -82,6 +82,17 @@ def test_rerun_resumes_from_the_run_store(quick_results, shared_data_dir):
     assert left["runs"]["l4 GD depth 3"]["info"]["cached"] is True
 
 
+def test_changed_code_invalidates_the_run_store(quick_results, shared_data_dir, monkeypatch):
+    """Results computed by another version of the trainer must be recomputed, not reused."""
+    from reproduce import figure4_right
+
+    root, _ = quick_results
+    monkeypatch.setattr(common, "code_fingerprint", lambda: "another-version")
+    document = figure4_right.run(out_dir=root / "figure4_right_changed", data_dir=str(shared_data_dir),
+                                 quick=True)
+    assert not any(run["info"]["cached"] for run in document["runs"].values())
+
+
 # --------------------------------------------------------------------------------------------
 # Helpers on synthetic runs (fast)
 # --------------------------------------------------------------------------------------------

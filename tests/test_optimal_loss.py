@@ -52,6 +52,8 @@ def test_dispatch_json_and_validation():
     assert "weights" not in info
     with pytest.raises(ValueError, match="p must"):
         optimal_loss(X, y, 3)
+    with pytest.raises(ValueError, match="p must"):
+        optimal_loss(X, y, 2.5)
     with pytest.raises(ValueError, match="rows"):
         optimal_loss(X, y[:-1], 2)
 

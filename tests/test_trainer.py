@@ -266,8 +266,12 @@ def test_agrees_with_model_fit_of_dense_and_end_to_end_sgd(float64_keras):
         (lambda X, y: train(X, y, LinearNetwork(depth=2), "gd", jit_compile="yes", steps=10), "jit_compile must"),
         (lambda X, y: train(X, y, LinearNetwork(depth=2), "sgd_with_momentum"), "optimizer"),
         (lambda X, y: LinearNetwork(depth=3, hidden_units=[1]), "hidden_units"),
-        (lambda X, y: LinearNetwork(depth=0), "depth must"),
+        (lambda X, y: LinearNetwork(depth=0), "depth"),
         (lambda X, y: LinearNetwork(depth=2, init="orthogonal"), "init must"),
+        (lambda X, y: LinearNetwork(depth=2, hidden_units=0), "hidden_units"),
+        (lambda X, y: LinearNetwork(depth=2, init_stddev=-1.0), "init_stddev"),
+        (lambda X, y: EndToEnd(depth=0), "depth"),
+        (lambda X, y: train(X, y, LinearNetwork(depth=2), "gd", divergence_factor=0.5, steps=10), "divergence_factor"),
     ],
 )
 def test_input_validation_names_the_argument(call, argument):

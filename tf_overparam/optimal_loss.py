@@ -175,4 +175,5 @@ def optimal_lp_loss(X, y, p=4, *, gtol=1e-13, maxiter=100_000, newton_steps=50) 
 
 def optimal_loss(X, y, p) -> OptimalLoss:
     """The optimum of mean (1/p)(Xw − y)^p: closed form for p = 2, BFGS (+Newton) otherwise."""
+    _check(X, y, p)  # before dispatching: p = 2.5 must not quietly become the ℓ2 optimum
     return optimal_l2_loss(X, y) if int(p) == 2 else optimal_lp_loss(X, y, p)

@@ -48,12 +48,16 @@ import contextlib
 import dataclasses
 import functools
 import math
+import numbers
+import threading
 import time
 from typing import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
 
+from tf_overparam._validation import validate_depth
+from tf_overparam._validation import validate_hidden_units
 from tf_overparam.ops.end_to_end import end_to_end_direction
 
 INITIALIZATIONS = ("near_zero", "identity")
@@ -96,15 +100,16 @@ class LinearNetwork:
     init_stddev: float = 0.01
 
     def __post_init__(self):
-        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 1:
-            raise ValueError(f"depth must be an integer >= 1, got {self.depth!r}.")
+        depth = validate_depth(self.depth)
+        object.__setattr__(self, "depth", depth)
         if self.init not in INITIALIZATIONS:
             raise ValueError(f"init must be one of {INITIALIZATIONS}, got {self.init!r}.")
-        if not isinstance(self.hidden_units, int):
-            object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
-            if len(self.hidden_units) != self.depth - 1:
-                raise ValueError(f"hidden_units needs {self.depth - 1} widths for depth "
-                                 f"{self.depth}, got {self.hidden_units}.")
+        hidden_units = validate_hidden_units(self.hidden_units, depth)
+        if hidden_units is None:
+            raise ValueError("`hidden_units` must be a positive int or a list of depth - 1 of them, got None.")
+        object.__setattr__(self, "hidden_units", hidden_units if isinstance(hidden_units, int) else tuple(hidden_units))
+        if isinstance(self.init_stddev, bool) or not isinstance(self.init_stddev, numbers.Real) or not self.init_stddev >= 0:
+            raise ValueError(f"`init_stddev` must be a number >= 0, got {self.init_stddev!r}.")
 
     def widths(self, input_dim: int, output_dim: int) -> list[int]:
         """[d, n_1, …, n_{N−1}, k]."""
@@ -158,6 +163,10 @@ class EndToEnd:
 
     depth: int | None = None
     name = "end_to_end"
+
+    def __post_init__(self):
+        if self.depth is not None:
+            object.__setattr__(self, "depth", validate_depth(self.depth))
 
     def slot_names(self):
         return ()
@@ -442,7 +451,7 @@ def _factor_gradients(factors, gradient, suffixes):
     return grads
 
 
-def _make_update(optimizer, emulated_depth):
+def _make_update(optimizer):
     """(factors, slots, grads, lr (B,1,1), t) -> (new factors, new slots). t counts from 0."""
 
     if isinstance(optimizer, (GradientDescent, EndToEnd)):
@@ -496,17 +505,28 @@ def _select(mask, new, old):
     return [tf.where(mask, a, b) for a, b in zip(new, old)]
 
 
+_QUIET_LOCK = threading.Lock()
+_QUIET_STATE = {"depth": 0, "previous_level": None}
+
+
 @contextlib.contextmanager
 def _quiet_retracing_warnings():
     """Each `train` call builds fresh tf.functions (their shapes differ); TensorFlow then warns
-    about "retracing" although nothing is retraced needlessly. Silence that warning only."""
+    about "retracing" although nothing is retraced needlessly. Silence TensorFlow's logger while
+    any `train` call runs; the figures run several at once in threads, hence the counted lock."""
     logger = tf.get_logger()
-    previous = logger.level
-    logger.setLevel("ERROR")
+    with _QUIET_LOCK:
+        if _QUIET_STATE["depth"] == 0:
+            _QUIET_STATE["previous_level"] = logger.level
+            logger.setLevel("ERROR")
+        _QUIET_STATE["depth"] += 1
     try:
         yield
     finally:
-        logger.setLevel(previous)
+        with _QUIET_LOCK:
+            _QUIET_STATE["depth"] -= 1
+            if _QUIET_STATE["depth"] == 0:
+                logger.setLevel(_QUIET_STATE["previous_level"])
 
 
 def _quietly(function):
@@ -564,6 +584,8 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
     optimizer = _as_optimizer(optimizer)
     if not isinstance(model, LinearNetwork):
         raise TypeError(f"model must be a LinearNetwork, got {model!r}.")
+    if not isinstance(divergence_factor, numbers.Real) or not divergence_factor > 1:
+        raise ValueError(f"divergence_factor must be a number > 1, got {divergence_factor!r}.")
     if isinstance(p, bool) or int(p) != p or p < 2 or p % 2:
         raise ValueError(f"p must be an even integer >= 2, got {p!r}.")
     p = int(p)
@@ -626,7 +648,7 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
         initial_e2e = initial_e2e @ factor
     emulated_depth = None
     if isinstance(optimizer, EndToEnd):
-        emulated_depth = optimizer.depth or model.depth
+        emulated_depth = model.depth if optimizer.depth is None else optimizer.depth
         factors0 = [initial_e2e.copy()]
 
     loss_levels = np.asarray(list(loss_levels), dtype=np.float64).reshape(-1)
@@ -637,7 +659,7 @@ def train(X, y, model: LinearNetwork = LinearNetwork(), optimizer="gd", *, p: in
     if gram and p != 2:
         raise ValueError("gram=True needs p = 2.")
     problem = _Problem(X, Y, p, tf_dtype, compute_dtype, gram=gram)
-    update = _make_update(optimizer, emulated_depth)
+    update = _make_update(optimizer)
     n_slots = len(optimizer.slot_names())
 
     def gradients(factors):
