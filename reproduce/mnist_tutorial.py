@@ -47,6 +47,7 @@ from keras import ops
 
 import tf_overparam
 from reproduce._common import cpu_name
+from reproduce._common import write_json
 
 # --- The original's constants (names as in convolutional.py) -------------------------------------
 IMAGE_SIZE = 28
@@ -367,12 +368,6 @@ def _config_hash(config):
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _write_json(path, value):
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(value, indent=1))
-    os.replace(tmp, path)
-
-
 def _write_checkpoint(path, trainer, records, config_hash):
     tmp = path.with_name(path.stem + ".tmp.npz")
     state = trainer.get_state()
@@ -501,6 +496,6 @@ def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_F
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
     }
-    _write_json(result_path, result)
+    write_json(result_path, result)
     log(f"  {out_dir.name}: test error {test_error:.2f}%")
     return result

@@ -24,7 +24,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from reproduce._common import device_description  # noqa: E402
 from reproduce._common import save_figure  # noqa: E402
+from reproduce._common import software_versions  # noqa: E402
 from tf_overparam import theory  # noqa: E402
 
 # Every setting the paper leaves open is chosen here, once, and written to theory.json.
@@ -521,7 +523,8 @@ def run(out_dir=pathlib.Path("results/theory"), data_dir=None, quick=False):
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     config = make_config(quick)
-    summary = {"quick": quick, "config": config, "seconds": {}}
+    summary = {"quick": quick, "config": config, "versions": software_versions(),
+               "device": device_description(), "seconds": {}}
 
     def record(name, start, value):
         summary[name] = value
