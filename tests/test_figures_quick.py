@@ -130,3 +130,12 @@ def test_gap_summaries():
     assert diff["on_gap"] == pytest.approx(0.2) and diff["at_record"] == 1
     assert common.rounded([1.234567891234, np.nan], 4)[0] == pytest.approx(1.235)
     assert common.to_json({"a": np.float64(np.inf), "b": np.arange(2)}) == {"a": None, "b": [0, 1]}
+
+
+def test_cli_rejects_a_missing_data_dir_before_any_work(tmp_path, capsys):
+    from reproduce.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["all", "--quick", "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "missing")])
+    assert "--data-dir" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -96,8 +96,15 @@ def test_seeded_initializer_gives_factors_their_own_seeds():
         ({"kernel_initializer": "zero-ish"}, "`kernel_initializer`"),
         ({"layers": ["no_such_layer"]}, "`layers`"),
         ({"layers": ["dropout"]}, "`layers`"),
+        ({"layers": []}, "`layers`"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         overparameterize(_sequential(), **kwargs)
+
+
+@pytest.mark.parametrize("transform", [overparameterize, collapse])
+def test_a_non_model_names_the_argument(transform):
+    with pytest.raises(ValueError, match="`model`"):
+        transform(keras.layers.Dense(3))

@@ -58,6 +58,11 @@ def _copy_weights(source_model, target_model, replaced):
             target.set_weights(source.get_weights())
 
 
+def _check_model(model):
+    if not isinstance(model, keras.Model) or not model.built:
+        raise ValueError(f"`model` must be a built Keras model (Sequential or functional), got {model!r}.")
+
+
 def _selected_dense_names(model, layers):
     dense_names = [
         layer.name
@@ -69,6 +74,8 @@ def _selected_dense_names(model, layers):
     if isinstance(layers, (str, keras.layers.Layer)):
         layers = [layers]
     names = [layer.name if isinstance(layer, keras.layers.Layer) else layer for layer in layers]
+    if not names:
+        raise ValueError(f"`layers` must name at least one Dense layer (or be None for all): {dense_names}.")
     unknown = [name for name in names if name not in dense_names]
     if unknown:
         raise ValueError(
@@ -104,6 +111,7 @@ def overparameterize(model, depth=2, hidden_units=None, kernel_initializer=None,
         >>> deep.compile(optimizer="sgd", loss="mse"); deep.fit(x, y)
         >>> deployed = collapse(deep)  # same predictions, plain Dense layers
     """
+    _check_model(model)
     depth = validate_depth(depth)
     hidden_units = validate_hidden_units(hidden_units, depth)
     if kernel_initializer is not None:
@@ -145,6 +153,7 @@ def collapse(model):
         >>> shallow = collapse(deep_model)
         >>> shallow.compile(optimizer=EndToEndSGD(1e-3, depth=3), loss=LpLoss(4))
     """
+    _check_model(model)
     collapsed = {
         layer.name: layer for layer in _all_layers(model) if isinstance(layer, OverparamDense)
     }
