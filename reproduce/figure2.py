@@ -109,7 +109,8 @@ def summarize(session, runs, config) -> dict:
                         config["difference_min_relative_gap"])
                     for row, seed in enumerate(narrow["seeds"])}
     return {"emulation": emulation, "width_1_vs_100": width_effect,
-            "initial_balancedness": initial_balancedness(session, config)}
+            "initial_balancedness": initial_balancedness(session, config),
+            "balanced_start": balanced_start_check(session, runs, config)}
 
 
 def initial_balancedness(session, config) -> dict:
@@ -136,6 +137,49 @@ def initial_balancedness(session, config) -> dict:
                                   float(np.linalg.norm(kernel) ** (2.0 / depth)),
                               "factor_norms": [float(np.linalg.norm(f)) for f in factors]}
             table[f"depth {depth} width {width}"] = rows
+    return table
+
+
+def balanced_start_check(session, runs, config) -> dict:
+    """Is the width-1 mismatch the unbalanced start? Run GD on the same architecture from
+    exactly balanced factors (paper Eq. 7, `tf_overparam.Balanced`) of the same initial
+    end-to-end kernel as the plotted seed's near-zero net, and compare with the end-to-end rule,
+    which starts from that kernel too. Not part of the paper's figure: a check of its assumption."""
+    from keras import ops
+
+    from tf_overparam import Balanced
+    from tf_overparam.trainer import GradientDescent, LinearNetwork, train
+
+    seed, d = config["plotted_seed"], session.X.shape[1]
+    table = {}
+    for p in config["losses"]:
+        optimum, reference = session.optima[p].loss, session.references[p]
+        for depth in config["depths"]:
+            model = LinearNetwork(depth=depth, hidden_units=1, init=config["init"],
+                                  init_stddev=config["init_stddev"])
+            shapes = model.factor_shapes(d, 1)
+            kernel = np.linalg.multi_dot(model.initial_factors(seed, d, 1))
+            balanced = [np.asarray(ops.convert_to_numpy(f), dtype=np.float64)
+                        for f in Balanced(target=kernel, seed=seed).factors(shapes, dtype="float64")]
+            result = train(session.X, session.y, model, GradientDescent(), p=p,
+                           learning_rates=[config["learning_rate"]], seeds=[seed],
+                           steps=config["steps"], record_every=config["record_every"],
+                           dtype=config["dtype"], divergence_factor=config["divergence_factor"],
+                           initial_factors=balanced)
+            e2e = runs[(p, depth, 1, "e2e")][1]
+            near_zero = runs[(p, depth, 1, "deep")][1]
+            row = list(e2e["seeds"]).index(seed)
+            balanced_losses = np.asarray(result.losses[0], dtype=np.float64)
+            table[f"l{p} depth {depth} width 1"] = {
+                "balanced_deep_vs_rule": common.max_relative_difference(
+                    balanced_losses, e2e["losses"][row], optimum, reference,
+                    config["difference_min_relative_gap"]),
+                "near_zero_deep_vs_rule": common.max_relative_difference(
+                    near_zero["losses"][row], e2e["losses"][row], optimum, reference,
+                    config["difference_min_relative_gap"]),
+                "balanced_final_relative_gap": float(
+                    (balanced_losses[-1] - optimum) / (reference - optimum)),
+            }
     return table
 
 
