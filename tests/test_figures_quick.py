@@ -60,6 +60,18 @@ def test_figure2_summary_has_emulation_differences(quick_results):
         assert math.isfinite(entry["max_relative_difference_on_gap_all_seeds"])
 
 
+def test_figure2_balanced_start_tracks_the_end_to_end_rule(quick_results):
+    """Theorem 1's assumption: from balanced factors of the same kernel, deep GD ≈ the rule,
+    and closer than from the (unbalanced) near-zero start."""
+    checks = quick_results[1]["figure2"]["results"]["balanced_start"]
+    assert set(checks) == {f"l{p} depth {d} width 1" for p in (2, 4) for d in (2, 3)}
+    for key, entry in checks.items():
+        assert entry["balanced_deep_vs_rule"]["on_gap"] < 0.01, key
+    for p in (2, 4):
+        entry = checks[f"l{p} depth 2 width 1"]
+        assert entry["balanced_deep_vs_rule"]["on_gap"] < entry["near_zero_deep_vs_rule"]["on_gap"] / 10
+
+
 def test_grid_figures_choose_learning_rates(quick_results):
     documents = quick_results[1]
     for name in ("figure3", "figure4_left", "figure5_left"):
