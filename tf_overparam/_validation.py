@@ -44,3 +44,30 @@ def hidden_widths(hidden_units, depth, input_dim, units):
     if isinstance(hidden_units, int):
         return [hidden_units] * (depth - 1)
     return list(hidden_units)
+
+
+def validate_p(p, for_training=False):
+    """The ℓp exponent: a real number > 0, or > 1 for training and optima (where the loss is
+    convex and differentiable). Returns it as a Python int when integral, else a float."""
+    lowest = 1 if for_training else 0
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > lowest:
+        purpose = " (training needs a convex, differentiable loss)" if for_training else ""
+        raise ValueError(f"`p` must be a real number > {lowest}{purpose}, got {p!r}.")
+    return int(p) if float(p).is_integer() else float(p)
+
+
+def validate_number(value, name, low=None, high=None, low_inclusive=True, high_inclusive=False):
+    """A real number (not a bool) in the given range; returns it as a float."""
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
+    if ok and low is not None:
+        ok = value >= low if low_inclusive else value > low
+    if ok and high is not None:
+        ok = value <= high if high_inclusive else value < high
+    if not ok:
+        bounds = []
+        if low is not None:
+            bounds.append(f"{'>=' if low_inclusive else '>'} {low}")
+        if high is not None:
+            bounds.append(f"{'<=' if high_inclusive else '<'} {high}")
+        raise ValueError(f"`{name}` must be a number {' and '.join(bounds)}, got {value!r}.")
+    return float(value)

@@ -1,9 +1,10 @@
 """The paper's ℓp regression loss (paper Section 3): mean of (1/p)·|ŷ − y|^p."""
 
-import numbers
-
 import keras
 from keras import ops
+
+from tf_overparam._validation import validate_p
+from tf_overparam.ops.lp import lp_values
 
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
@@ -28,8 +29,7 @@ class LpLoss(keras.losses.Loss):
     """
 
     def __init__(self, p=2, reduction="sum_over_batch_size", name=None, dtype=None):
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > 0:
-            raise ValueError(f"`p` must be a real number > 0, got {p!r}.")
+        validate_p(p)
         super().__init__(name=name or f"l{p:g}_loss", reduction=reduction, dtype=dtype)
         self.p = p
 
@@ -39,12 +39,7 @@ class LpLoss(keras.losses.Loss):
         if len(y_true.shape) == len(y_pred.shape) - 1:
             # y of shape (n,) against a (n, 1) prediction: the usual regression call.
             y_true = ops.expand_dims(y_true, -1)
-        residual = ops.subtract(y_pred, y_true)
-        if float(self.p).is_integer() and int(self.p) % 2 == 0:
-            magnitude = ops.power(residual, int(self.p))  # even p: exact, no abs()
-        else:
-            magnitude = ops.power(ops.abs(residual), self.p)
-        return ops.mean(magnitude, axis=-1) / self.p
+        return ops.mean(lp_values(ops.subtract(y_pred, y_true), self.p), axis=-1)
 
     def get_config(self):
         config = super().get_config()

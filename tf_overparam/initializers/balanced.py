@@ -64,8 +64,14 @@ class Balanced(keras.initializers.Initializer):
 
     def factors(self, shapes, dtype=None):
         """Balanced factors for the chain of `shapes` [(d, n_1), (n_1, n_2), …, (n_{N−1}, k)]."""
+        values = self.numpy_factors(shapes, self._resolved_seed())
+        return [ops.convert_to_tensor(v, dtype=dtype or "float32") for v in values]
+
+    def numpy_factors(self, shapes, seed):
+        """The balanced chain in float64 NumPy for a given seed (the target, when drawn, with
+        `numpy.random.default_rng(seed)`, the bases with seed + 1): the full-batch trainer's
+        initialization, the same on every backend."""
         shapes = [tuple(s) for s in shapes]
-        seed = self._resolved_seed()
         target = self.target_kernel((shapes[0][0], shapes[-1][1]), seed=seed)
         depth = len(shapes)
         left, singular_values, right_t = np.linalg.svd(target, full_matrices=False)
@@ -83,8 +89,7 @@ class Balanced(keras.initializers.Initializer):
         for width in hidden_widths:
             bases.append(np.linalg.qr(rng.normal(size=(width, rank)))[0][:, :rank])
         bases.append(right_t[:rank].T)
-        values = [bases[j] @ root @ bases[j + 1].T for j in range(depth)]
-        return [ops.convert_to_tensor(v, dtype=dtype or "float32") for v in values]
+        return [bases[j] @ root @ bases[j + 1].T for j in range(depth)]
 
     def get_config(self):
         target = None if self.target is None else self.target.tolist()

@@ -1,13 +1,14 @@
 """Near-identity ("linear residual") initialization of a factor (paper Figure 5-left)."""
 
 import keras
+import numpy as np
 from keras import ops
 
-from tf_overparam.initializers.near_zero import _check_stddev
+from tf_overparam.initializers.near_zero import NearZero
 
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
-class NearIdentity(keras.initializers.RandomNormal):
+class NearIdentity(NearZero):
     """Rectangular identity plus i.i.d. N(0, stddev²) noise (paper Appendix B.1).
 
     The paper adds 1 to the diagonal of every factor, rectangular ones included, on top of the
@@ -23,16 +24,10 @@ class NearIdentity(keras.initializers.RandomNormal):
         >>> values = init((128, 1))  # values[0, 0] is close to 1
     """
 
-    def __init__(self, stddev=0.01, seed=None):
-        _check_stddev(stddev)
-        super().__init__(mean=0.0, stddev=stddev, seed=seed)
-
     def __call__(self, shape, dtype=None):
         if len(shape) != 2:
             raise ValueError(f"NearIdentity needs a 2-D shape, got {shape}.")
         return ops.eye(shape[0], shape[1], dtype=dtype) + super().__call__(shape, dtype=dtype)
 
-    def get_config(self):
-        config = super().get_config()
-        config.pop("mean", None)
-        return config
+    def _offset(self, shape):
+        return np.eye(*shape)

@@ -1,13 +1,13 @@
 """Near-zero initialization of a factor (paper Appendix B.1)."""
 
-import numbers
-
 import keras
+import numpy as np
+
+from tf_overparam._validation import validate_number
 
 
 def _check_stddev(stddev):
-    if isinstance(stddev, bool) or not isinstance(stddev, numbers.Real) or not stddev >= 0:
-        raise ValueError(f"`stddev` must be a number >= 0, got {stddev!r}.")
+    validate_number(stddev, "stddev", low=0)
 
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
@@ -31,6 +31,22 @@ class NearZero(keras.initializers.RandomNormal):
     def __init__(self, stddev=0.01, seed=None):
         _check_stddev(stddev)
         super().__init__(mean=0.0, stddev=stddev, seed=seed)
+
+    def numpy_factors(self, shapes, seed):
+        """A whole chain of factors in float64 NumPy, drawn with `numpy.random.default_rng(seed)`
+        factor by factor (K_1 first), so that a seed gives the same network on every backend
+        (the full-batch trainer's initialization). Same distribution as `__call__`.
+
+        Args:
+            shapes: [(n_0, n_1), (n_1, n_2), …, (n_{N−1}, n_N)].
+            seed: an integer.
+        """
+        rng = np.random.default_rng(seed)
+        return [rng.normal(0.0, self.stddev, size=shape) + self._offset(shape)
+                for shape in shapes]
+
+    def _offset(self, shape):
+        return 0.0
 
     def get_config(self):
         config = super().get_config()

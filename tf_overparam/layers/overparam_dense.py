@@ -9,6 +9,8 @@ from tf_overparam import initializers as factor_initializers
 from tf_overparam._validation import hidden_widths
 from tf_overparam._validation import validate_depth
 from tf_overparam._validation import validate_hidden_units
+from tf_overparam.ops.chain import apply_chain
+from tf_overparam.ops.chain import chain_product
 
 
 def _seeded_for_factor(initializer, index):
@@ -137,17 +139,10 @@ class OverparamDense(keras.layers.Layer):
     @property
     def end_to_end_kernel(self):
         """The product K_1 K_2 ⋯ K_N, shape (input_dim, units) (paper Eq. 5, Keras layout)."""
-        kernel = self.factors[0]
-        for factor in self.factors[1:]:
-            kernel = ops.matmul(kernel, factor)
-        return kernel
+        return chain_product(self.factors)
 
     def call(self, inputs):
-        # Multiply the input through the chain: with narrow hidden widths (the paper's width 1)
-        # this is cheaper than forming the (d, k) product first.
-        outputs = inputs
-        for factor in self.factors:
-            outputs = ops.matmul(outputs, factor)
+        outputs = apply_chain(inputs, self.factors)
         if self.bias is not None:
             outputs = ops.add(outputs, self.bias)
         if self.activation is not None:

@@ -1,7 +1,8 @@
 """The end-to-end preconditioner of depth-N linear networks (paper Eq. 9, Claim 1, Eq. 11).
 
-Everything here is written once and used by the optimizer (`EndToEndSGD`), the compiled trainer
-and the theory figures, so that every figure exercises the code users run.
+Everything here is written once and used by the optimizer (`EndToEndSGD`), the full-batch
+trainer (`tf_overparam.fullbatch`) and the theory figures, so that every figure exercises the
+code users run.
 
 Layout: Keras' kernel layout, K = Wᵀ of shape (d, k), computing y = x K. In that layout gradient
 descent on the N factors of K_e = K_1 ⋯ K_N moves the end-to-end kernel as
@@ -13,6 +14,8 @@ where G = ∂L/∂K_e. All functions accept leading batch dimensions (..., d, k)
 can run many configurations at once, and use `keras.ops` only.
 """
 
+import numbers
+
 import numpy as np
 from keras import ops
 from keras.backend import standardize_dtype
@@ -21,13 +24,16 @@ from tf_overparam._validation import validate_depth
 
 
 def _check_arguments(kernel, gradient, depth):
-    """depth as a Python int; kernel and gradient of one shape (..., d, k)."""
-    if len(kernel.shape) < 2 or tuple(kernel.shape) != tuple(gradient.shape):
+    """depth as a Python int; kernel and gradient of one shape, (..., d, k) unless N = 1 (where
+    P(G) = G for a variable of any shape, e.g. a bias)."""
+    depth = validate_depth(depth)
+    matrix = len(kernel.shape) >= 2 or depth == 1
+    if not matrix or tuple(kernel.shape) != tuple(gradient.shape):
         raise ValueError(
             f"`kernel` and `gradient` must have one shape (..., d, k), got {tuple(kernel.shape)} "
             f"and {tuple(gradient.shape)}."
         )
-    return validate_depth(depth)
+    return depth
 
 
 def _power_with_zero_convention(values, exponent):
@@ -156,6 +162,39 @@ def end_to_end_direction(kernel, gradient, depth):
         >>> direction = end_to_end_direction(kernel, gradient, depth=2)
     """
     depth = _check_arguments(kernel, gradient, depth)
+    if depth == 1:
+        return gradient
     if kernel.shape[-1] == 1:
         return end_to_end_direction_single_output(kernel, gradient, depth)
     return end_to_end_direction_svd(kernel, gradient, depth)
+
+
+def end_to_end_update(kernel, gradient, learning_rate, depth, weight_decay=0.0):
+    """One step of the end-to-end update rule (paper Eq. 9): K ← (1 − ηλN) K − η P(G).
+
+    This is the step gradient descent with weight decay λ on the N factors of a balanced deep
+    network takes on its end-to-end kernel (Theorem 1). `EndToEndSGD` and the full-batch trainer
+    both take their steps here.
+
+    Args:
+        kernel: end-to-end kernel K_e, shape (..., d, k).
+        gradient: G = ∂L/∂K_e, same shape.
+        learning_rate: η, a number or a tensor broadcastable to the kernel (one per batch entry).
+        depth: N (integer >= 1). N = 1 is plain gradient descent.
+        weight_decay: λ >= 0, the factors' weight decay (a number or a scalar tensor).
+
+    Returns:
+        The new kernel. With λ = 0 it is K − η P(G); otherwise (K − K·(λN)·η) − η P(G), the
+        expression of Keras' SGD for N = 1 (so that N = 1 matches it bit for bit).
+
+    Example:
+        >>> import numpy as np
+        >>> kernel, gradient = np.array([[3.0], [4.0]]), np.array([[1.0], [0.0]])
+        >>> new_kernel = end_to_end_update(kernel, gradient, 0.1, depth=2)
+    """
+    direction = end_to_end_direction(kernel, gradient, depth)
+    step = ops.multiply(direction, learning_rate)
+    if isinstance(weight_decay, numbers.Real) and weight_decay == 0:
+        return ops.subtract(kernel, step)
+    decayed = kernel - kernel * (weight_decay * depth) * learning_rate
+    return ops.subtract(decayed, step)

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from tf_overparam._validation import validate_depth
-from tf_overparam.ops import end_to_end_direction
+from tf_overparam.ops import end_to_end_update
 
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
@@ -65,20 +65,13 @@ class EndToEndSGD(keras.optimizers.Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
-        is_kernel = len(variable.shape) == 2
-        if is_kernel:
-            # end_to_end_direction reads the variable's value once (a raw tf.Variable on TF).
-            direction = end_to_end_direction(variable, gradient, self.depth)
-        else:
-            direction = gradient
+        # Kernels take the Eq. 9 step; every other variable plain SGD (the rule with N = 1).
+        depth = self.depth if len(variable.shape) == 2 else 1
+        decay = 0.0
         if self.weight_decay and self._use_weight_decay(variable):
-            # Keras keeps weight_decay in float32: scale by N after casting, and keep Keras'
-            # own expression v − v·λ·η so that N = 1 is bit-for-bit keras.optimizers.SGD.
-            decay = ops.cast(self.weight_decay, variable.dtype) * (self.depth if is_kernel else 1)
-            decayed = variable - variable * decay * learning_rate
-            self.assign(variable, ops.subtract(decayed, ops.multiply(direction, learning_rate)))
-        else:
-            self.assign_sub(variable, ops.multiply(direction, learning_rate))
+            # Keras keeps weight_decay in float32: cast first, then scale by N (inside the rule).
+            decay = ops.cast(self.weight_decay, variable.dtype)
+        self.assign(variable, end_to_end_update(variable, gradient, learning_rate, depth, decay))
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,154 @@
+"""The one place where the full-batch trainer differs by Keras backend: how a `keras.ops`
+function is compiled, how float64 is switched on, and how devices are named.
+
+- TensorFlow: `tf.function`, with XLA (`jit_compile=True`) or as a plain graph.
+- JAX: `jax.jit` (always XLA); `keras.ops` loops become `lax` loops. JAX computes in float32
+  unless 64-bit mode is on, so `float64_scope()` turns it on for the duration of a call only.
+- PyTorch is not supported: `check_backend()` says so before any work.
+Nothing here imports TensorFlow unless the backend is TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+
+import keras
+
+SUPPORTED = ("tensorflow", "jax")
+
+
+def name() -> str:
+    return keras.backend.backend()
+
+
+def check_backend() -> str:
+    backend = name()
+    if backend not in SUPPORTED:
+        raise NotImplementedError(
+            f"The full-batch trainer runs on the TensorFlow and JAX backends; the Keras backend "
+            f"is {backend!r}. Set KERAS_BACKEND=jax or KERAS_BACKEND=tensorflow before importing "
+            f"Keras. (The layers, the loss and EndToEndSGD do run on PyTorch.)")
+    return backend
+
+
+def check_jit_compile(jit_compile):
+    """True, False or "auto"; on JAX the loop is always compiled, so False is refused."""
+    if jit_compile != "auto" and not isinstance(jit_compile, bool):
+        raise ValueError(f"`jit_compile` must be True, False or 'auto', got {jit_compile!r}.")
+    if jit_compile is False and name() == "jax":
+        raise ValueError("`jit_compile=False` is TensorFlow-only (a plain graph); on JAX the "
+                         "loop is always compiled by jax.jit: use True or 'auto'.")
+    return jit_compile
+
+
+def compile_function(function, xla: bool):
+    """`function` (written with keras.ops) compiled for the current backend."""
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function, jit_compile=xla)
+    import jax
+
+    return jax.jit(function)
+
+
+@contextlib.contextmanager
+def float64_scope():
+    """Let float64 arrays be float64 inside (JAX's 64-bit mode, this thread only)."""
+    if name() == "jax":
+        import jax
+
+        with jax.enable_x64(True):
+            yield
+    else:
+        yield
+
+
+def device_of(tensor) -> str:
+    """Where a backend tensor lives, e.g. '/job:localhost/…/device:CPU:0' or 'cuda:0'."""
+    if name() == "jax":
+        try:
+            return ", ".join(str(d) for d in tensor.devices())
+        except AttributeError:  # pragma: no cover
+            return "unknown"
+    try:
+        return str(tensor.device)
+    except AttributeError:  # pragma: no cover
+        return "unknown"
+
+
+def available_device() -> str:
+    """Where the loop runs by default, e.g. 'GPU:0 (NVIDIA H200)', 'cuda:0 (NVIDIA H200)' or
+    'CPU:0'."""
+    if name() == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        kind = getattr(device, "device_kind", "")
+        return f"{device} ({kind})" if kind else str(device)
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if gpus:
+        try:
+            details = tf.config.experimental.get_device_details(
+                tf.config.list_physical_devices("GPU")[0])
+            return f"{gpus[0].name} ({details.get('device_name', 'GPU')})"
+        except Exception:  # pragma: no cover
+            return gpus[0].name
+    return tf.config.list_logical_devices("CPU")[0].name
+
+
+def accelerators() -> list[str]:
+    """Names of the GPUs (or other accelerators) the backend sees."""
+    if name() == "jax":
+        import jax
+
+        return [str(d) for d in jax.devices() if d.platform != "cpu"]
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_logical_devices("GPU")]
+    return []
+
+
+_QUIET_LOCK = threading.Lock()
+_QUIET_STATE = {"depth": 0, "previous_level": None}
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence TensorFlow's "retracing" warnings while any `train` call runs.
+
+    Each call builds fresh tf.functions (their shapes differ), and TensorFlow then warns about
+    retracing although nothing is retraced needlessly. The figures run several calls at once in
+    threads, hence the counted lock. Nothing to do on JAX.
+    """
+    if name() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    with _QUIET_LOCK:
+        if _QUIET_STATE["depth"] == 0:
+            _QUIET_STATE["previous_level"] = logger.level
+            logger.setLevel("ERROR")
+        _QUIET_STATE["depth"] += 1
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _QUIET_STATE["depth"] -= 1
+            if _QUIET_STATE["depth"] == 0:
+                logger.setLevel(_QUIET_STATE["previous_level"])
+
+
+def quietly(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with quiet():
+            return function(*args, **kwargs)
+    return wrapper
