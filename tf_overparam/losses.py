@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from tf_overparam._validation import validate_p
-from tf_overparam.ops.lp import lp_values
+from tf_overparam.ops.lp import lp_loss
 
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
@@ -39,7 +39,7 @@ class LpLoss(keras.losses.Loss):
         if len(y_true.shape) == len(y_pred.shape) - 1:
             # y of shape (n,) against a (n, 1) prediction: the usual regression call.
             y_true = ops.expand_dims(y_true, -1)
-        return ops.mean(lp_values(ops.subtract(y_pred, y_true), self.p), axis=-1)
+        return lp_loss(ops.subtract(y_pred, y_true), self.p, axis=-1)
 
     def get_config(self):
         config = super().get_config()

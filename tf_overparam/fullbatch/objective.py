@@ -62,8 +62,7 @@ class Objective:
         """Per-kernel loss (B,)."""
         if self.gram:
             return lp.gram_l2_loss_and_gradient(*arrays, kernels)[0]
-        features, targets, _ = arrays
-        return lp.linear_lp_loss(features, targets, kernels, self.p)
+        return lp.linear_lp_loss(*arrays[:2], kernels, self.p, arrays[2])
 
     def describe(self) -> dict:
         return {"p": self.p, "rows": self.n, "features": self.d, "outputs": self.k,

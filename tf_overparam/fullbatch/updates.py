@@ -181,8 +181,11 @@ def adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7) -> UpdateRule:
         count, first, second = state
         count = count + 1
         t = ops.cast(count, params[0].dtype)
-        alpha = learning_rate * ops.sqrt(1 - ops.power(ops.cast(beta_2, t.dtype), t)) / (
-            1 - ops.power(ops.cast(beta_1, t.dtype), t))
+        # convert_to_tensor keeps β exact in float64 on every backend (ops.cast of a Python
+        # float rounds it to float32 first on TensorFlow, as Keras' own Adam does there).
+        alpha = learning_rate * ops.sqrt(
+            1 - ops.power(ops.convert_to_tensor(beta_2, t.dtype), t)) / (
+            1 - ops.power(ops.convert_to_tensor(beta_1, t.dtype), t))
         first = [m + (g - m) * (1 - beta_1) for m, g in zip(first, grads)]
         second = [v + (ops.square(g) - v) * (1 - beta_2) for v, g in zip(second, grads)]
         params = [p - (m * alpha) / (ops.sqrt(v) + epsilon)

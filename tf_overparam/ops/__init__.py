@@ -11,6 +11,7 @@ from tf_overparam.ops.end_to_end import end_to_end_direction_svd
 from tf_overparam.ops.end_to_end import end_to_end_update
 from tf_overparam.ops.lp import linear_lp_loss
 from tf_overparam.ops.lp import linear_lp_loss_and_gradient
+from tf_overparam.ops.lp import lp_loss
 from tf_overparam.ops.lp import lp_values
 from tf_overparam.ops.lp import residual_power
 
@@ -24,6 +25,7 @@ __all__ = [
     "factor_gradients",
     "linear_lp_loss",
     "linear_lp_loss_and_gradient",
+    "lp_loss",
     "lp_values",
     "residual_power",
     "suffix_products",
