@@ -17,20 +17,22 @@ loader's default normalization.
 
 from __future__ import annotations
 
-import copy
 import pathlib
 
 import numpy as np
 
-from reproduce import _common as common
+from reproduce import configs
+from reproduce import plotting
+from reproduce import selection
+from reproduce.session import FigureSession
 
 CONFIG = {
     "losses": [2, 4],
     "learning_rate": 1e-3,
     "depths": [2, 3],
     "hidden_units": [1, 100],
-    "init": "near_zero",
-    "init_stddev": 0.01,
+    "kernel_initializer": "near_zero",
+    "stddev": 0.01,
     "seeds": [0, 1, 2],
     "plotted_seed": 0,
     "steps": 50_000,
@@ -40,62 +42,90 @@ CONFIG = {
     # Differences below this relative gap are round-off, not emulation error.
     "difference_min_relative_gap": 1e-9,
 }
-
 QUICK = {"seeds": [0], "steps": 400, "record_every": 10}
 
 
-def make_config(quick: bool) -> dict:
-    config = copy.deepcopy(CONFIG)
-    if quick:
-        config.update(QUICK)
-    return config
-
-
 def run(out_dir=pathlib.Path("results/figure2"), data_dir=None, quick=False) -> dict:
-    from tf_overparam.trainer import EndToEnd, GradientDescent, LinearNetwork
+    config = configs.make_config(CONFIG, QUICK, quick)
+    session = FigureSession("figure2", out_dir, data_dir, quick, config)
+    requests = emulation_requests(session, config)
+    balanced = balanced_requests(session, config)
+    done = session.execute(list(requests.values()) + list(balanced.values()))
+    runs = {key: (req.label, done[req.label]) for key, req in requests.items()}
+    balanced_runs = {key: done[req.label] for key, req in balanced.items()}
+    results = summarize(session, runs, balanced_runs, config)
+    plot(session, runs, config)
+    return session.finish(results)
 
-    config = make_config(quick)
-    session = common.FigureSession("figure2", out_dir, data_dir, quick, config)
+
+def _network(config, depth, width, kernel_initializer=None):
+    from tf_overparam.fullbatch import LinearNetwork
+
+    return LinearNetwork(depth=depth, hidden_units=width, stddev=config["stddev"],
+                         kernel_initializer=kernel_initializer or config["kernel_initializer"])
+
+
+def emulation_requests(session, config) -> dict:
+    """GD on each deep network, and the end-to-end rule from its initial end-to-end kernel."""
+    from tf_overparam.fullbatch import end_to_end
+    from tf_overparam.fullbatch import gd
+
     requests = {}
     for p in config["losses"]:
         for depth in config["depths"]:
             for width in config["hidden_units"]:
-                model = LinearNetwork(depth=depth, hidden_units=width, init=config["init"],
-                                      init_stddev=config["init_stddev"])
-                for kind, optimizer in (("deep", GradientDescent()), ("e2e", EndToEnd())):
+                model = _network(config, depth, width)
+                for kind, rule in (("deep", gd()), ("e2e", end_to_end())):
                     label = (f"l{p} depth {depth} width {width} GD" if kind == "deep" else
                              f"l{p} end-to-end N={depth} from the width-{width} net")
                     requests[(p, depth, width, kind)] = session.request(
-                        label, model, optimizer, p=p, learning_rates=[config["learning_rate"]],
+                        label, model, rule, p=p, learning_rates=[config["learning_rate"]],
                         seeds=config["seeds"], steps=config["steps"],
                         record_every=config["record_every"], dtype=config["dtype"],
                         divergence_factor=config["divergence_factor"])
-    done = session.execute(list(requests.values()))
-    runs = {key: (req.label, done[req.label]) for key, req in requests.items()}
-    results = summarize(session, runs, config)
-    plot(session, runs, config)
-    session.finish({**session.document["results"], **results})
-    return session.document
+    return requests
 
 
-def summarize(session, runs, config) -> dict:
+def balanced_requests(session, config) -> dict:
+    """Is the width-1 mismatch the unbalanced start? GD on the same architecture from exactly
+    balanced factors (paper Eq. 7, `tf_overparam.Balanced`) of the same initial end-to-end kernel
+    as the plotted seed's near-zero net, which is where the end-to-end rule starts too. Not part
+    of the paper's figure: a check of its assumption."""
+    from tf_overparam import Balanced
+    from tf_overparam.fullbatch import gd
+    from tf_overparam.ops import chain_product
+
+    seed, d = config["plotted_seed"], session.X.shape[1]
+    requests = {}
+    for p in config["losses"]:
+        for depth in config["depths"]:
+            kernel = chain_product(_network(config, depth, 1).initial_factors(seed, d, 1))
+            model = _network(config, depth, 1, Balanced(target=kernel))
+            requests[(p, depth)] = session.request(
+                f"l{p} depth {depth} width 1 GD from balanced factors", model, gd(), p=p,
+                learning_rates=[config["learning_rate"]], seeds=[seed], steps=config["steps"],
+                record_every=config["record_every"], dtype=config["dtype"],
+                divergence_factor=config["divergence_factor"])
+    return requests
+
+
+def summarize(session, runs, balanced_runs, config) -> dict:
     emulation, width_effect = {}, {}
     plotted = config["plotted_seed"]
+    floor = config["difference_min_relative_gap"]
     for p in config["losses"]:
-        optimum, reference = session.optima[p].loss, session.references[p]
+        optimum, reference = session.gap(p)
         for depth in config["depths"]:
             for width in config["hidden_units"]:
                 label, deep = runs[(p, depth, width, "deep")]
                 e2e_label, e2e = runs[(p, depth, width, "e2e")]
-                per_seed = {}
-                for row, seed in enumerate(deep["seeds"]):
-                    per_seed[int(seed)] = common.max_relative_difference(
-                        deep["losses"][row], e2e["losses"][row], optimum, reference,
-                        config["difference_min_relative_gap"])
-                worst = max((v["on_gap"] or 0.0) for v in per_seed.values())
+                per_seed = {int(seed): selection.max_relative_difference(
+                    deep["losses"][row], e2e["losses"][row], optimum, reference, floor)
+                    for row, seed in enumerate(deep["seeds"])}
                 emulation[f"l{p} depth {depth} width {width}"] = {
                     "deep_run": label, "end_to_end_run": e2e_label,
-                    "max_relative_difference_on_gap_all_seeds": worst,
+                    "max_relative_difference_on_gap_all_seeds":
+                        max((v["on_gap"] or 0.0) for v in per_seed.values()),
                     "per_seed": per_seed}
                 row = list(deep["seeds"]).index(plotted)
                 session.curve(f"l{p} depth {depth} width {width}", label, deep, row, p)
@@ -104,31 +134,29 @@ def summarize(session, runs, config) -> dict:
             if 1 in config["hidden_units"] and 100 in config["hidden_units"]:
                 narrow, wide = runs[(p, depth, 1, "deep")][1], runs[(p, depth, 100, "deep")][1]
                 width_effect[f"l{p} depth {depth}"] = {
-                    int(seed): common.max_relative_difference(
-                        narrow["losses"][row], wide["losses"][row], optimum, reference,
-                        config["difference_min_relative_gap"])
+                    int(seed): selection.max_relative_difference(
+                        narrow["losses"][row], wide["losses"][row], optimum, reference, floor)
                     for row, seed in enumerate(narrow["seeds"])}
     return {"emulation": emulation, "width_1_vs_100": width_effect,
             "initial_balancedness": initial_balancedness(session, config),
-            "balanced_start": balanced_start_check(session, runs, config)}
+            "balanced_start": balanced_start_check(session, runs, balanced_runs, config)}
 
 
 def initial_balancedness(session, config) -> dict:
     """How far each initial network is from paper Eq. 7 (K_{j+1}K_{j+1}ᵀ = K_jᵀK_j), which the
     end-to-end rule assumes: max_j ‖K_{j+1}K_{j+1}ᵀ − K_jᵀK_j‖₂ (spectral), next to ‖K_e‖^{2/N} (the size
     of the terms of Eq. 9 at the start), per seed."""
-    from tf_overparam.trainer import LinearNetwork
+    from tf_overparam.ops import chain_product
 
     table = {}
     d = session.X.shape[1]
     for depth in config["depths"]:
         for width in config["hidden_units"]:
-            model = LinearNetwork(depth=depth, hidden_units=width, init=config["init"],
-                                  init_stddev=config["init_stddev"])
+            model = _network(config, depth, width)
             rows = {}
             for seed in config["seeds"]:
                 factors = model.initial_factors(seed, d, 1)
-                kernel = np.linalg.multi_dot(factors) if depth > 1 else factors[0]
+                kernel = chain_product(factors)
                 imbalance = max(np.linalg.norm(factors[j + 1] @ factors[j + 1].T -
                                                factors[j].T @ factors[j], 2)
                                 for j in range(depth - 1))
@@ -140,74 +168,55 @@ def initial_balancedness(session, config) -> dict:
     return table
 
 
-def balanced_start_check(session, runs, config) -> dict:
-    """Is the width-1 mismatch the unbalanced start? Run GD on the same architecture from
-    exactly balanced factors (paper Eq. 7, `tf_overparam.Balanced`) of the same initial
-    end-to-end kernel as the plotted seed's near-zero net, and compare with the end-to-end rule,
-    which starts from that kernel too. Not part of the paper's figure: a check of its assumption."""
-    from keras import ops
-
-    from tf_overparam import Balanced
-    from tf_overparam.trainer import GradientDescent, LinearNetwork, train
-
-    seed, d = config["plotted_seed"], session.X.shape[1]
+def balanced_start_check(session, runs, balanced_runs, config) -> dict:
+    """GD from balanced factors (`balanced_requests`) against the end-to-end rule, next to the
+    near-zero start's difference."""
+    seed, floor = config["plotted_seed"], config["difference_min_relative_gap"]
     table = {}
     for p in config["losses"]:
-        optimum, reference = session.optima[p].loss, session.references[p]
+        optimum, reference = session.gap(p)
         for depth in config["depths"]:
-            model = LinearNetwork(depth=depth, hidden_units=1, init=config["init"],
-                                  init_stddev=config["init_stddev"])
-            shapes = model.factor_shapes(d, 1)
-            kernel = np.linalg.multi_dot(model.initial_factors(seed, d, 1))
-            balanced = [np.asarray(ops.convert_to_numpy(f), dtype=np.float64)
-                        for f in Balanced(target=kernel, seed=seed).factors(shapes, dtype="float64")]
-            result = train(session.X, session.y, model, GradientDescent(), p=p,
-                           learning_rates=[config["learning_rate"]], seeds=[seed],
-                           steps=config["steps"], record_every=config["record_every"],
-                           dtype=config["dtype"], divergence_factor=config["divergence_factor"],
-                           initial_factors=balanced)
             e2e = runs[(p, depth, 1, "e2e")][1]
             near_zero = runs[(p, depth, 1, "deep")][1]
             row = list(e2e["seeds"]).index(seed)
-            balanced_losses = np.asarray(result.losses[0], dtype=np.float64)
+            balanced_losses = balanced_runs[(p, depth)]["losses"][0]
             table[f"l{p} depth {depth} width 1"] = {
-                "balanced_deep_vs_rule": common.max_relative_difference(
-                    balanced_losses, e2e["losses"][row], optimum, reference,
-                    config["difference_min_relative_gap"]),
-                "near_zero_deep_vs_rule": common.max_relative_difference(
-                    near_zero["losses"][row], e2e["losses"][row], optimum, reference,
-                    config["difference_min_relative_gap"]),
+                "balanced_deep_vs_rule": selection.max_relative_difference(
+                    balanced_losses, e2e["losses"][row], optimum, reference, floor),
+                "near_zero_deep_vs_rule": selection.max_relative_difference(
+                    near_zero["losses"][row], e2e["losses"][row], optimum, reference, floor),
                 "balanced_final_relative_gap": float(
-                    (balanced_losses[-1] - optimum) / (reference - optimum)),
+                    selection.relative_gap(balanced_losses[-1], optimum, reference)),
             }
     return table
 
 
 def plot(session, runs, config):
     plotted = config["plotted_seed"]
-    with common.style():
-        figure, axes = common.plt.subplots(1, len(config["losses"]),
+    with plotting.style():
+        figure, axes = plotting.plt.subplots(1, len(config["losses"]),
                                            figsize=(5.4 * len(config["losses"]), 4.0))
         axes = list(np.atleast_1d(axes))
         for ax, p in zip(axes, config["losses"]):
-            optimum = session.optima[p].loss
+            optimum, reference = session.gap(p)
             for depth in config["depths"]:
-                color = common.DEPTH_COLORS[depth]
+                color = plotting.DEPTH_COLORS[depth]
                 for width, ls in zip(config["hidden_units"], ("-", ":")):
                     _, deep = runs[(p, depth, width, "deep")]
                     row = list(deep["seeds"]).index(plotted)
-                    common.plot_gap(ax, deep["steps"], deep["losses"][row], optimum,
+                    plotting.plot_gap(ax, deep["steps"], deep["losses"][row], optimum,
                                     f"depth {depth}, width {width}", color=color, ls=ls,
                                     lw=2.4 if width == 1 else 1.6, alpha=0.55 if width == 1
                                     else 1.0)
                 _, e2e = runs[(p, depth, config["hidden_units"][0], "e2e")]
                 row = list(e2e["seeds"]).index(plotted)
-                common.plot_gap(ax, e2e["steps"], e2e["losses"][row], optimum,
+                plotting.plot_gap(ax, e2e["steps"], e2e["losses"][row], optimum,
                                 f"end-to-end rule N={depth} (Eq. 11), from the width-"
                                 f"{config['hidden_units'][0]} net's start", color="black", ls="--",
                                 lw=0.9, dashes=(4, 3) if depth == 2 else (1.5, 2))
-            common.decorate_gap_axes(ax, session, p,
-                                     title=f"ℓ{p} loss, lr {common.lr_text(config['learning_rate'])}")
+            plotting.decorate_gap_axes(
+                ax, p, optimum, reference, session.provenance,
+                title=f"ℓ{p} loss, lr {plotting.lr_text(config['learning_rate'])}")
             ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.06))
         figure.suptitle("Figure 2: deep linear networks vs. the end-to-end update rule",
                         fontsize=11)

@@ -10,125 +10,108 @@ figure3.json into DIR/figure3 (default results/figure3).
 Choices where the paper is silent (also in CONFIG and the JSON): 100,000 iterations (the horizon
 the paper states for Figure 5-left, whose "setup is identical to that of Figure 3-right"), the
 loader's default normalization (features and target standardized), one seed (0), the selection
-rule of `reproduce._common` (smallest mean log10 relative gap among runs that never diverged).
+rule of `reproduce.selection` (smallest mean log10 relative gap among runs that never diverged).
+The same grids are also run under the loader's other normalizations (a sensitivity check).
 """
 
 from __future__ import annotations
 
 import pathlib
 
-from reproduce import _common as common
+from reproduce import configs
+from reproduce import plotting
+from reproduce import selection
+from reproduce.session import FigureSession
 
 CONFIG = {
     "losses": [2, 4],
     "depths": [1, 2, 3],
-    "init": "near_zero",
-    **common.GRID_SETUP,
-}
-
-
-#: Normalizations tried besides the loader's default (features and target standardized):
-#: every other combination the loader offers, (feature_normalization, target_normalization).
-NORMALIZATION_VARIANTS = [["standardize", "center"], ["standardize", "none"],
-                          ["none", "standardize"], ["none", "center"], ["none", "none"]]
-
-
-def make_config(quick: bool) -> dict:
-    config = {"losses": [2, 4], "depths": [1, 2, 3], "init": "near_zero",
-              **common.grid_setup(quick)}
-    config["normalization_variants"] = {
-        "variants": NORMALIZATION_VARIANTS[:1] if quick else NORMALIZATION_VARIANTS,
+    "kernel_initializer": "near_zero",
+    **configs.GRID,
+    "normalization_variants": {
+        # Every other combination the loader offers: (feature_normalization, target_normalization).
+        "variants": [["standardize", "center"], ["standardize", "none"],
+                     ["none", "standardize"], ["none", "center"], ["none", "none"]],
         "depths": [1, 3],
         "note": "same grid and horizon; runs are frozen when they diverge, so a variant where "
                 "every learning rate diverges costs little",
-    }
-    return config
+    },
+}
+QUICK = {**configs.GRID_QUICK,
+         "normalization_variants": {"variants": [["standardize", "center"]]}}
 
 
 def run(out_dir=pathlib.Path("results/figure3"), data_dir=None, quick=False) -> dict:
-    config = make_config(quick)
-    session = common.FigureSession("figure3", out_dir, data_dir, quick, config)
-    requests = {(p, depth): common.gd_grid_request(session, config, p, depth)
+    config = configs.make_config(CONFIG, QUICK, quick)
+    session = FigureSession("figure3", out_dir, data_dir, quick, config)
+    requests = {(p, depth): session.gd_grid(config, p, depth)
                 for p in config["losses"] for depth in config["depths"]}
-    runs = session.execute(list(requests.values()))
-    chosen = {}
-    for (p, depth), req in requests.items():
-        grid_run, selection = runs[req.label], session.selections[req.label]
-        if selection["row"] is not None:
-            session.curve(f"l{p} depth {depth}", req.label, grid_run, selection["row"], p)
-        chosen[(p, depth)] = (req.label, grid_run, selection)
-    results = {"selected": {}, "claims": {}}
-    curves = session.document["results"].get("curves", {})
-    for (p, depth), (label, grid_run, selection) in chosen.items():
-        name = f"l{p} depth {depth}"
-        results["selected"][name] = {
-            "learning_rate": selection["learning_rate"],
-            "at_grid_edge": selection.get("at_grid_edge"),
-            "learning_rate_by_final_loss": selection.get("learning_rate_by_final_loss"),
-            **{k: v for k, v in curves.get(name, {}).items() if k not in ("steps", "losses")}}
-    results["claims"] = compare_depths(results["selected"], config)
-    results["normalization_variants"] = normalization_variants(session, config, data_dir)
+    variants = variant_requests(session, config, data_dir)
+    runs = session.execute(list(requests.values()) + list(variants.values()))
+    chosen = {key: (req.label, runs[req.label], session.selections[req.label])
+              for key, req in requests.items()}
+    selected = {}
+    for (p, depth), (label, grid_run, choice) in chosen.items():
+        entry = {"learning_rate": choice["learning_rate"],
+                 "at_grid_edge": choice.get("at_grid_edge"),
+                 "learning_rate_by_final_loss": choice.get("learning_rate_by_final_loss")}
+        if choice["row"] is not None:
+            curve = session.curve(f"l{p} depth {depth}", label, grid_run, choice["row"], p)
+            entry.update({k: v for k, v in curve.items() if k not in ("steps", "losses")})
+        selected[f"l{p} depth {depth}"] = entry
+    results = {"selected": selected, "claims": compare_depths(selected, config),
+               "normalization_variants": variant_table(runs, requests, variants, config)}
     plot(session, chosen, config)
-    session.finish({**session.document["results"], **results})
-    return session.document
+    return session.finish(results)
 
 
-def normalization_variants(session, config, data_dir) -> dict:
-    """The same grids under the loader's other normalizations: what survives, how far it gets."""
-    import warnings
-
-    from tf_overparam.datasets import load_ethanol
-    from tf_overparam.trainer import GradientDescent, LinearNetwork
+def variant_requests(session, config, data_dir) -> dict:
+    """The same grids under the loader's other normalizations (depths 1 and 3)."""
+    from reproduce.provenance import load_ethanol_problem
+    from tf_overparam.fullbatch import LinearNetwork
+    from tf_overparam.fullbatch import gd
 
     variants = config["normalization_variants"]
     requests = {}
     for features, target in variants["variants"]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            X, y, _ = load_ethanol(data_dir, allow_partial=True, feature_normalization=features,
-                                   target_normalization=target)
+        X, y, _ = load_ethanol_problem(data_dir, feature_normalization=features,
+                                       target_normalization=target)
         description = f"features {features}, target {target}"
         for p in config["losses"]:
             for depth in variants["depths"]:
                 model = LinearNetwork(depth=depth, hidden_units=config["hidden_units"],
-                                      init_stddev=config["init_stddev"])
-                label = f"l{p} GD depth {depth} [{description}]"
+                                      stddev=config["stddev"])
                 requests[(features, target, p, depth)] = session.request(
-                    label, model, GradientDescent(), p=p,
+                    f"l{p} GD depth {depth} [{description}]", model, gd(), p=p,
                     learning_rates=config["learning_rates"], seeds=[config["seed"]],
                     steps=config["steps"], record_every=config["record_every"],
                     dtype=config["dtype"], divergence_factor=config["divergence_factor"],
                     data=(X, y, description))
-    runs = session.execute(list(requests.values()))
-    table = []
-    for (features, target, p, depth), req in requests.items():
-        entry = session.document["variant_runs"][req.label]["configurations"]
-        alive = [c for c in entry if c["diverged_at"] is None]
-        best = min(alive, key=lambda c: c["final_loss_over_initial"]) if alive else None
-        table.append({
-            "features": features, "target": target, "loss": f"l{p}", "depth": depth,
-            "learning_rates_not_diverged": [c["learning_rate"] for c in alive],
-            "best_final_loss_over_initial": best["final_loss_over_initial"] if best else None,
-            "best_learning_rate": best["learning_rate"] if best else None,
-            "initial_loss": entry[0]["initial_loss"],
-        })
-    # The default normalization, same measure, for comparison.
+    return requests
+
+
+def variant_table(runs, requests, variants, config) -> dict:
+    """What survives under each normalization, and how far the best surviving rate gets; the
+    default normalization by the same measure, for comparison."""
+    def best_of(run):
+        outcomes = [selection.configuration_outcome(run, b)
+                    for b in range(len(run["learning_rates"]))]
+        alive = [o for o in outcomes if o["diverged_at"] is None]
+        best = min(alive, key=lambda o: o["final_loss_over_initial"]) if alive else None
+        return {"learning_rates_not_diverged": [o["learning_rate"] for o in alive],
+                "best_final_loss_over_initial": best["final_loss_over_initial"] if best else None,
+                "best_learning_rate": best["learning_rate"] if best else None,
+                "initial_loss": outcomes[0]["initial_loss"]}
+
+    table = [{"features": features, "target": target, "loss": f"l{p}", "depth": depth,
+              **best_of(runs[req.label])}
+             for (features, target, p, depth), req in variants.items()]
     for p in config["losses"]:
-        for depth in variants["depths"]:
-            run = session.document["runs"].get(f"l{p} GD depth {depth}")
-            if run is None:
-                continue
-            alive = [c for c in run["configurations"] if c["diverged_at"] is None]
-            ratios = [(c["final_loss"] / c["initial_loss"], c["learning_rate"]) for c in alive]
-            best = min(ratios) if ratios else None
-            table.append({
-                "features": "standardize", "target": "standardize", "loss": f"l{p}",
-                "depth": depth, "default": True,
-                "learning_rates_not_diverged": [c["learning_rate"] for c in alive],
-                "best_final_loss_over_initial": best[0] if best else None,
-                "best_learning_rate": best[1] if best else None,
-                "initial_loss": run["configurations"][0]["initial_loss"],
-            })
+        for depth in config["normalization_variants"]["depths"]:
+            if (p, depth) in requests:
+                table.append({"features": "standardize", "target": "standardize",
+                              "loss": f"l{p}", "depth": depth, "default": True,
+                              **best_of(runs[requests[(p, depth)].label])})
     return {"table": table, "measure": "final loss / initial loss after the horizon, best "
                                        "learning rate among those that never diverged"}
 
@@ -152,22 +135,22 @@ def compare_depths(selected: dict, config: dict) -> dict:
 
 
 def plot(session, chosen, config):
-    with common.style():
-        figure, axes = common.plt.subplots(1, len(config["losses"]),
-                                           figsize=(5.2 * len(config["losses"]), 3.9))
+    with plotting.style():
+        figure, axes = plotting.plt.subplots(1, len(config["losses"]),
+                                             figsize=(5.2 * len(config["losses"]), 3.9))
         axes = list(axes) if len(config["losses"]) > 1 else [axes]
         for ax, p in zip(axes, config["losses"]):
-            optimum = session.optima[p].loss
+            optimum, reference = session.gap(p)
             for depth in config["depths"]:
-                label, grid_run, selection = chosen[(p, depth)]
-                if selection["row"] is None:
+                _, grid_run, choice = chosen[(p, depth)]
+                if choice["row"] is None:
                     continue
-                row = selection["row"]
-                common.plot_gap(ax, grid_run["steps"], grid_run["losses"][row], optimum,
-                                f"depth {depth} (lr {common.lr_text(selection['learning_rate'])})",
-                                color=common.DEPTH_COLORS[depth], lw=1.4)
-            common.decorate_gap_axes(ax, session, p, title=f"ℓ{p} loss, best learning rate "
-                                                          "per depth")
+                plotting.plot_gap(
+                    ax, grid_run["steps"], grid_run["losses"][choice["row"]], optimum,
+                    f"depth {depth} (lr {plotting.lr_text(choice['learning_rate'])})",
+                    color=plotting.DEPTH_COLORS[depth], lw=1.4)
+            plotting.decorate_gap_axes(ax, p, optimum, reference, session.provenance,
+                                       title=f"ℓ{p} loss, best learning rate per depth")
             ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.05))
         figure.suptitle("Figure 3: gradient descent, depth 1 vs 2 vs 3 (hidden width 1)",
                         fontsize=11)

@@ -8,7 +8,7 @@ overparameterization may be somewhat orthogonal to explicit acceleration methods
 figure4_right.png/.pdf and figure4_right.json into DIR/figure4_right.
 
 Adam follows Keras 3's update rule with its defaults pinned (beta_1 0.9, beta_2 0.999,
-epsilon 1e-7), applied to every factor; the trainer's Adam is tested against
+epsilon 1e-7), applied to every factor; `tf_overparam.fullbatch.adam` is tested against
 `keras.optimizers.Adam`. Choices where the paper is silent: the horizon (that of the grid
 figures, 100,000 iterations), three seeds (0 plotted, all in the JSON).
 """
@@ -17,46 +17,45 @@ from __future__ import annotations
 
 import pathlib
 
-import numpy as np
-
-from reproduce import _common as common
+from reproduce import configs
+from reproduce import plotting
+from reproduce import selection
+from reproduce.session import FigureSession
 
 P = 4
 
-
-def make_config(quick: bool) -> dict:
-    setup = common.grid_setup(quick)
-    return {
-        "losses": [P],
-        "depths": [1, 2, 3],
-        "learning_rate": 1e-3,  # TensorFlow's (and Keras') default for Adam
-        "adam": {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
-        "init": "near_zero",
-        "hidden_units": setup["hidden_units"],
-        "init_stddev": setup["init_stddev"],
-        "seeds": [0] if quick else [0, 1, 2],
-        "plotted_seed": 0,
-        "steps": setup["steps"],
-        "record_every": setup["record_every"],
-        "dtype": setup["dtype"],
-        "divergence_factor": setup["divergence_factor"],
-    }
-
-
-CONFIG = make_config(False)
+CONFIG = {
+    "losses": [P],
+    "depths": [1, 2, 3],
+    "learning_rate": 1e-3,  # TensorFlow's (and Keras') default for Adam
+    "adam": {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+    "kernel_initializer": "near_zero",
+    "hidden_units": configs.GRID["hidden_units"],
+    "stddev": configs.GRID["stddev"],
+    "seeds": [0, 1, 2],
+    "plotted_seed": 0,
+    "steps": configs.GRID["steps"],
+    "record_every": configs.GRID["record_every"],
+    "dtype": configs.GRID["dtype"],
+    "divergence_factor": configs.GRID["divergence_factor"],
+}
+QUICK = {"seeds": [0], "steps": configs.GRID_QUICK["steps"],
+         "record_every": configs.GRID_QUICK["record_every"]}
 
 
 def run(out_dir=pathlib.Path("results/figure4_right"), data_dir=None, quick=False) -> dict:
-    from tf_overparam.trainer import Adam, LinearNetwork
+    from tf_overparam.fullbatch import LinearNetwork
+    from tf_overparam.fullbatch import adam
 
-    config = make_config(quick)
-    session = common.FigureSession("figure4_right", out_dir, data_dir, quick, config)
+    config = configs.make_config(CONFIG, QUICK, quick)
+    session = FigureSession("figure4_right", out_dir, data_dir, quick, config)
     requests = {}
     for depth in config["depths"]:
         model = LinearNetwork(depth=depth, hidden_units=config["hidden_units"],
-                              init=config["init"], init_stddev=config["init_stddev"])
+                              kernel_initializer=config["kernel_initializer"],
+                              stddev=config["stddev"])
         requests[depth] = session.request(
-            f"l{P} Adam depth {depth}", model, Adam(**config["adam"]), p=P,
+            f"l{P} Adam depth {depth}", model, adam(**config["adam"]), p=P,
             learning_rates=[config["learning_rate"]], seeds=config["seeds"],
             steps=config["steps"], record_every=config["record_every"], dtype=config["dtype"],
             divergence_factor=config["divergence_factor"])
@@ -69,30 +68,29 @@ def run(out_dir=pathlib.Path("results/figure4_right"), data_dir=None, quick=Fals
         summary[f"depth {depth}"] = {
             "plotted_seed": {k: v for k, v in entry.items() if k not in ("steps", "losses")},
             "all_seeds_final_relative_gap": [
-                common.curve_summary(run_, b, session.optima[P].loss,
-                                     session.references[P])["final_relative_gap"]
+                selection.curve_summary(run_, b, *session.gap(P))["final_relative_gap"]
                 for b in range(len(run_["seeds"]))],
         }
     plot(session, runs, config)
-    session.finish({**session.document["results"], "summary": summary})
-    return session.document
+    return session.finish({"summary": summary})
 
 
 def plot(session, runs, config):
-    optimum = session.optima[P].loss
-    with common.style():
-        figure, ax = common.plt.subplots(figsize=(6.0, 4.2))
+    optimum, reference = session.gap(P)
+    with plotting.style():
+        figure, ax = plotting.plt.subplots(figsize=(6.0, 4.2))
         for depth, (label, run_) in runs.items():
             row = list(run_["seeds"]).index(config["plotted_seed"])
-            common.plot_gap(ax, run_["steps"], run_["losses"][row], optimum,
-                            f"Adam, depth {depth}", color=common.DEPTH_COLORS[depth], lw=1.5)
+            plotting.plot_gap(ax, run_["steps"], run_["losses"][row], optimum,
+                              f"Adam, depth {depth}", color=plotting.DEPTH_COLORS[depth], lw=1.5)
             for other in range(len(run_["seeds"])):
                 if other != row:
-                    common.plot_gap(ax, run_["steps"], run_["losses"][other], optimum, None,
-                                    color=common.DEPTH_COLORS[depth], lw=0.6, alpha=0.35)
-        common.decorate_gap_axes(
-            ax, session, P, title=f"Figure 4-right: Adam (lr {common.lr_text(config['learning_rate'])}), "
-                                  "depth 1 vs 2 vs 3 (ℓ4)")
+                    plotting.plot_gap(ax, run_["steps"], run_["losses"][other], optimum, None,
+                                      color=plotting.DEPTH_COLORS[depth], lw=0.6, alpha=0.35)
+        plotting.decorate_gap_axes(
+            ax, P, optimum, reference, session.provenance,
+            title=f"Figure 4-right: Adam (lr {plotting.lr_text(config['learning_rate'])}), "
+                  "depth 1 vs 2 vs 3 (ℓ4)")
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.05))
         if len(config["seeds"]) > 1:
             ax.text(0.99, 0.05, f"thick: seed {config['plotted_seed']}; thin: seeds "

@@ -13,7 +13,7 @@ figure5_left.png/.pdf and figure5_left.json into DIR/figure5_left.
 
 Identity initialization: 1 added to the diagonal of every factor, rectangular ones included
 (paper Appendix B.1), on top of the N(0, 0.01²) noise. Grid, horizon and selection rule: those of
-Figure 3 (`reproduce._common.GRID_SETUP`); the depth-1 run is Figure 3's (shared run store).
+Figure 3 (`reproduce.configs.GRID`); the depth-1 run is Figure 3's (shared run store).
 """
 
 from __future__ import annotations
@@ -22,24 +22,22 @@ import pathlib
 
 import numpy as np
 
-from reproduce import _common as common
+from reproduce import configs
+from reproduce import plotting
+from reproduce.session import FigureSession
 
 P = 4
 #: "visible progress": the loss has fallen below this fraction of its initial value.
 PROGRESS_FRACTION = 0.9
 
-
-def make_config(quick: bool) -> dict:
-    return {
-        "losses": [P],
-        "models": [[1, "near_zero"], [4, "near_zero"], [8, "near_zero"], [4, "identity"],
-                   [8, "identity"]],
-        "visible_progress_fraction_of_initial_loss": PROGRESS_FRACTION,
-        **common.grid_setup(quick),
-    }
-
-
-CONFIG = make_config(False)
+CONFIG = {
+    "losses": [P],
+    "models": [[1, "near_zero"], [4, "near_zero"], [8, "near_zero"], [4, "identity"],
+               [8, "identity"]],
+    "visible_progress_fraction_of_initial_loss": PROGRESS_FRACTION,
+    **configs.GRID,
+}
+QUICK = configs.GRID_QUICK
 
 
 def first_progress(losses, steps, fraction=PROGRESS_FRACTION):
@@ -50,57 +48,55 @@ def first_progress(losses, steps, fraction=PROGRESS_FRACTION):
 
 
 def run(out_dir=pathlib.Path("results/figure5_left"), data_dir=None, quick=False) -> dict:
-    config = make_config(quick)
-    session = common.FigureSession("figure5_left", out_dir, data_dir, quick, config)
-    requests = {(depth, init): common.gd_grid_request(session, config, P, depth, init)
+    config = configs.make_config(CONFIG, QUICK, quick)
+    session = FigureSession("figure5_left", out_dir, data_dir, quick, config)
+    requests = {(depth, init): session.gd_grid(config, P, depth, init)
                 for depth, init in config["models"]}
     runs = session.execute(list(requests.values()))
     curves = {key: (req.label, runs[req.label], session.selections[req.label])
               for key, req in requests.items()}
+    fraction = config["visible_progress_fraction_of_initial_loss"]
     selected = {}
-    for (depth, init), (label, grid_run, selection) in curves.items():
-        name = f"depth {depth} {init}"
-        entry = {"learning_rate": selection["learning_rate"],
-                 "at_grid_edge": selection.get("at_grid_edge"),
-                 "learning_rate_by_final_loss": selection.get("learning_rate_by_final_loss"),
-                 "all_eligible_stuck": selection.get("all_eligible_stuck"),
+    for (depth, init), (label, grid_run, choice) in curves.items():
+        entry = {"learning_rate": choice["learning_rate"],
+                 "at_grid_edge": choice.get("at_grid_edge"),
+                 "learning_rate_by_final_loss": choice.get("learning_rate_by_final_loss"),
+                 "all_eligible_stuck": choice.get("all_eligible_stuck"),
                  "grid_outcomes": [
                      {"learning_rate": g["learning_rate"], "diverged_at": g["diverged_at"],
                       "final_relative_gap": g["final_relative_gap"],
                       "visible_progress_at": first_progress(
-                          grid_run["losses"][row], grid_run["steps"], PROGRESS_FRACTION)}
-                     for row, g in zip(selection["rows"], selection["grid"])]}
-        if selection["row"] is not None:
-            full = session.curve(name, label, grid_run, selection["row"], P)
+                          grid_run["losses"][row], grid_run["steps"], fraction)}
+                     for row, g in zip(choice["rows"], choice["grid"])]}
+        if choice["row"] is not None:
+            full = session.curve(f"depth {depth} {init}", label, grid_run, choice["row"], P)
             entry.update({k: v for k, v in full.items() if k not in ("steps", "losses")})
             entry["visible_progress_at"] = first_progress(
-                grid_run["losses"][selection["row"]], grid_run["steps"], PROGRESS_FRACTION)
-        selected[name] = entry
-    plot(session, curves, config)
-    session.finish({**session.document["results"], "selected": selected})
-    return session.document
+                grid_run["losses"][choice["row"]], grid_run["steps"], fraction)
+        selected[f"depth {depth} {init}"] = entry
+    plot(session, curves)
+    return session.finish({"selected": selected})
 
 
-def plot(session, curves, config):
-    optimum = session.optima[P].loss
-    with common.style():
-        figure, ax = common.plt.subplots(figsize=(6.4, 4.4))
-        for (depth, init), (label, grid_run, selection) in curves.items():
-            if selection["row"] is None:
-                ax.plot([], [], color=common.DEPTH_COLORS[depth],
-                        ls="-" if init == "near_zero" else "--",
+def plot(session, curves):
+    optimum, reference = session.gap(P)
+    with plotting.style():
+        figure, ax = plotting.plt.subplots(figsize=(6.4, 4.4))
+        for (depth, init), (label, grid_run, choice) in curves.items():
+            ls = "-" if init == "near_zero" else "--"
+            if choice["row"] is None:
+                ax.plot([], [], color=plotting.DEPTH_COLORS[depth], ls=ls,
                         label=f"depth {depth}, {init.replace('_', '-')} init: every lr diverged")
                 continue
             text = ("depth 1" if depth == 1 else
                     f"depth {depth}, {init.replace('_', '-')} init")
-            text += f" (lr {common.lr_text(selection['learning_rate'])}"
-            text += "; every lr stuck or diverged)" if selection.get("all_eligible_stuck") else ")"
-            common.plot_gap(ax, grid_run["steps"], grid_run["losses"][selection["row"]],
-                            optimum, text,
-                            color=common.DEPTH_COLORS[depth],
-                            ls="-" if init == "near_zero" else "--", lw=1.5)
-        common.decorate_gap_axes(ax, session, P, title="Figure 5-left: depth 4 and 8, near-zero "
-                                                       "vs identity init (ℓ4)")
+            text += f" (lr {plotting.lr_text(choice['learning_rate'])}"
+            text += "; every lr stuck or diverged)" if choice.get("all_eligible_stuck") else ")"
+            plotting.plot_gap(ax, grid_run["steps"], grid_run["losses"][choice["row"]],
+                              optimum, text, color=plotting.DEPTH_COLORS[depth], ls=ls, lw=1.5)
+        plotting.decorate_gap_axes(ax, P, optimum, reference, session.provenance,
+                                   title="Figure 5-left: depth 4 and 8, near-zero vs identity "
+                                         "init (ℓ4)")
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.05))
         figure.tight_layout()
         session.save_figure(figure)

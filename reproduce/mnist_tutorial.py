@@ -46,8 +46,8 @@ import tensorflow as tf
 from keras import ops
 
 import tf_overparam
-from reproduce._common import cpu_name
-from reproduce._common import write_json
+from reproduce.provenance import cpu_name
+from reproduce.records import write_json
 
 # --- The original's constants (names as in convolutional.py) -------------------------------------
 IMAGE_SIZE = 28

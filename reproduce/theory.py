@@ -8,26 +8,30 @@
     theorem2.png/.pdf       Theorem 2: ∮ F around Γ_{r,R} against Lemma 3
     theory.json             every setting and every number, written after each part
 
-Data flow: `tf_overparam.theory` computes, `compute_*` here collects numbers, `plot_*` draws them.
-Every end-to-end update and field value goes through `tf_overparam.ops.end_to_end_direction`.
+Data flow: config → `compute_*` (with `tf_overparam.theory` and `reproduce.theory_problems`)
+→ numbers → `reproduce.theory_plots.plot_*` and theory.json. Every end-to-end update goes
+through `tf_overparam.ops.end_to_end_update`, every field value through `end_to_end_direction`.
 """
 
 from __future__ import annotations
 
-import json
 import pathlib
 import time
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from reproduce._common import device_description  # noqa: E402
-from reproduce._common import save_figure  # noqa: E402
-from reproduce._common import software_versions  # noqa: E402
-from tf_overparam import theory  # noqa: E402
+from reproduce import configs
+from reproduce import theory_problems as problems
+from reproduce.provenance import device_description
+from reproduce.provenance import software_versions
+from reproduce.records import write_json
+from reproduce.theory_plots import plot_claim1  # noqa: F401 - the notebook draws with these
+from reproduce.theory_plots import plot_theorem2  # noqa: F401
+from reproduce.theory_plots import plot_two_point  # noqa: F401
+from reproduce.theory_plots import plot_warmup  # noqa: F401
+from tf_overparam import theory
+from tf_overparam.fullbatch import backend
+from tf_overparam.optimal_loss import optimal_loss
 
 # Every setting the paper leaves open is chosen here, once, and written to theory.json.
 CONFIG = {
@@ -88,11 +92,7 @@ QUICK = {
 
 def make_config(quick):
     """CONFIG, with the QUICK overrides when `quick` (seconds, for CI)."""
-    config = json.loads(json.dumps(CONFIG))
-    if quick:
-        for part, overrides in QUICK.items():
-            config[part].update(overrides)
-    return config
+    return configs.make_config(CONFIG, QUICK, quick)
 
 
 def _learning_rate_grid(low, high, per_decade):
@@ -101,13 +101,13 @@ def _learning_rate_grid(low, high, per_decade):
 
 
 def _synthetic_data(config):
-    return theory.synthetic_regression(config["num_examples"], config["dim"], config["planted_weight_norm"],
+    return problems.synthetic_regression(config["num_examples"], config["dim"], config["planted_weight_norm"],
                                        config["label_noise"], config["data_seed"])
 
 
 def _sample_indices(length, count):
     """About `count` indices spread evenly on a log axis over range(length), for the JSON curves."""
-    return theory.geometric_record_steps(length - 1, count)
+    return problems.geometric_record_steps(length - 1, count)
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def compute_warmup(config):
     """GD on w, GD on (w₁, w₂) and the Eq. 11 (N = 2) rule on ℓp regression, and ρ, γ along the way."""
     p = config["p"]
     features, targets, planted = _synthetic_data(config)
-    _, optimal_loss = theory.lp_regression_optimum(features, targets, p)
+    optimum = optimal_loss(features, targets, p).loss
     start_hessian = (p - 1) * (features.T * targets ** (p - 2)) @ features / len(targets)  # ∇²L(0)
     learning_rate = config["lr_fraction_of_start_bound"] * 2 / np.linalg.eigvalsh(start_hessian).max()
 
@@ -128,16 +128,20 @@ def compute_warmup(config):
     initial_scalar = config["init_std"] * rng.standard_normal()
 
     def gradient(weights):
-        return theory.lp_regression_gradient(weights, features, targets, p)
+        return problems.lp_regression_gradient(weights, features, targets, p)
+
+    def trajectory(depth):  # depth 1: plain gradient descent on w
+        return problems.end_to_end_trajectory(
+            lambda kernel: problems.lp_regression_kernel_gradient(kernel, features, targets, p),
+            (initial_vector * initial_scalar)[:, None], learning_rate, depth,
+            np.arange(num_steps + 1))[..., 0]
 
     num_steps = config["num_steps"]
-    plain = theory.plain_gradient_descent(gradient, initial_vector * initial_scalar, learning_rate, num_steps)
-    vectors, scalars = theory.factorized_gradient_descent(
+    plain = trajectory(1)
+    vectors, scalars = problems.factorized_gradient_descent(
         gradient, initial_vector, initial_scalar, learning_rate, num_steps)
     product = vectors * scalars[:, None]
-    end_to_end = theory.end_to_end_trajectory(
-        lambda kernel: theory.lp_regression_kernel_gradient(kernel, features, targets, p),
-        (initial_vector * initial_scalar)[:, None], learning_rate, 2, np.arange(num_steps + 1))[..., 0]
+    end_to_end = trajectory(2)
 
     gradients = gradient(product[:-1])
     parts = theory.observation1_decomposition(vectors[:-1], scalars[:-1], gradients, learning_rate)
@@ -150,13 +154,13 @@ def compute_warmup(config):
         + parts["second_order"]
     identity_error = np.max(np.linalg.norm(reconstructed - product[1:], axis=1) / np.maximum(actual_step, 1e-300))
 
-    gaps = {name: theory.lp_regression_loss(weights, features, targets, p) - optimal_loss
+    gaps = {name: problems.lp_regression_loss(weights, features, targets, p) - optimum
             for name, weights in (("plain_gd", plain), ("factorized_gd", product), ("end_to_end_n2", end_to_end))}
     level = 1e-3 * gaps["plain_gd"][0]
     norms = np.linalg.norm(product, axis=1)
     return {
         "learning_rate": learning_rate,
-        "optimal_loss": optimal_loss,
+        "optimal_loss": optimum,
         "planted_weights": planted,
         "loss_gaps": gaps,
         "effective_rate_over_lr": parts["rho"] / learning_rate,  # ρ⁽ᵗ⁾/η = (w₂⁽ᵗ⁾)²
@@ -167,7 +171,7 @@ def compute_warmup(config):
         "summary": {
             "learning_rate": learning_rate,
             "start_hessian_max_eigenvalue": float(np.linalg.eigvalsh(start_hessian).max()),
-            "optimal_loss": optimal_loss,
+            "optimal_loss": optimum,
             "final_loss_gap": {name: float(gap[-1]) for name, gap in gaps.items()},
             "gap_level_1e-3_of_start": float(level),
             "iterations_to_gap_level": {name: _first_below(gap, level) for name, gap in gaps.items()},
@@ -189,43 +193,6 @@ def _first_below(values, level):
     return int(above[-1] + 1) if above[-1] + 1 < len(values) else -1
 
 
-def plot_warmup(result, config, out_dir):
-    steps = np.arange(1, config["num_steps"] + 1)
-    figure, axes = plt.subplots(1, 3, figsize=(16, 4.6))
-    ax = axes[0]
-    labels = {"plain_gd": "GD on w (depth 1)", "factorized_gd": "GD on w₁·w₂ (depth 2)",
-              "end_to_end_n2": "end-to-end rule, Eq. 11, N = 2"}
-    styles = {"plain_gd": ("C0", "-"), "factorized_gd": ("C3", "-"), "end_to_end_n2": ("k", ":")}
-    for name, gap in result["loss_gaps"].items():
-        color, style = styles[name]
-        ax.plot(steps, gap[1:], color=color, linestyle=style, label=labels[name], lw=2 if style == ":" else 1.5)
-    ax.set(xscale="log", yscale="log", xlabel="iteration t", ylabel="training loss − optimum",
-           title=f"(a) ℓ{config['p']} regression, same η = {result['learning_rate']:.3g}")
-    ax.legend()
-
-    ax = axes[1]
-    t = steps[:-1]  # the per-step quantities exist for t = 0 … T − 1; a log axis starts at t = 1
-    ax.plot(t, result["effective_rate_over_lr"][1:], color="C3", lw=2, label="depth 2: ρ⁽ᵗ⁾/η = (w₂⁽ᵗ⁾)²")
-    ax.plot(t, result["norm_w"][1:], color="k", ls=":", lw=2, label="‖w⁽ᵗ⁾‖ (Eq. 11 rate, balanced)")
-    ax.axhline(1.0, color="C0", label="depth 1: ρ/η = 1")
-    ax.set(xscale="log", yscale="log", xlabel="iteration t", ylabel="effective learning rate / η",
-           title="(b) adaptive learning rate ρ⁽ᵗ⁾")
-    ax.legend()
-
-    ax = axes[2]
-    norms = result["step_norms"]
-    ax.plot(t, norms["actual_step"][1:], color="0.6", lw=4, label="‖w⁽ᵗ⁺¹⁾ − w⁽ᵗ⁾‖ (actual step)")
-    ax.plot(t, norms["adaptive_rate_term"][1:], color="C3", label="‖ρ⁽ᵗ⁾ ∇L(w⁽ᵗ⁾)‖ (rate term)")
-    ax.plot(t, norms["momentum_term"][1:], color="C2", label="‖γ⁽ᵗ⁾ w⁽ᵗ⁾‖ (momentum-like term)")
-    ax.plot(t, norms["second_order_term"][1:], color="C1", ls="--", label="‖η² w₂(w₁ᵀ∇)∇‖ (O(η²) rest)")
-    ax.set(xscale="log", yscale="log", xlabel="iteration t", ylabel="norm of the step's part",
-           title="(c) w⁺ = w − ρ∇L − γw + O(η²), depth 2")
-    ax.legend(fontsize=8)
-    figure.suptitle("Section 3 (Observation 1): gradient descent on w = w₁·w₂ acts on w with an adaptive rate and "
-                    "a momentum-like term", fontsize=11)
-    _save(figure, out_dir / "warmup")
-
-
 # --------------------------------------------------------------------------------------------
 # Part 2: Section 7 two-point problem
 # --------------------------------------------------------------------------------------------
@@ -236,15 +203,15 @@ def compute_two_point(config):
     targets = np.asarray(config["targets"])
     initial = config["init_std"] * np.random.default_rng(config["init_seed"]).standard_normal(2)
     grid = _learning_rate_grid(**config["learning_rate_grid"])
-    record_steps = theory.geometric_record_steps(config["num_steps"], config["record_points"])
+    record_steps = problems.geometric_record_steps(config["num_steps"], config["record_points"])
     results = {"initial_kernel": initial, "record_steps": record_steps, "runs": {}}
     for p in config["p_values"]:
-        bound = theory.two_point_stability_bound(targets, p)
+        bound = problems.two_point_stability_bound(targets, p)
         for depth in config["depths"]:
             rates = grid if depth > 1 else np.append(grid, config["bound_fraction"] * bound)
-            run = theory.two_point_descent(targets, p, depth, rates, initial, config["num_steps"],
+            run = problems.two_point_descent(targets, p, depth, rates, initial, config["num_steps"],
                                            config["tolerance"], record_steps)
-            best = theory.fastest_learning_rate(rates[: len(grid)], run["iterations_to_converge"][: len(grid)])
+            best = problems.fastest_learning_rate(rates[: len(grid)], run["iterations_to_converge"][: len(grid)])
             entry = {
                 "p": p, "depth": depth,
                 "best_learning_rate": None if best is None else float(rates[best]),
@@ -259,47 +226,6 @@ def compute_two_point(config):
                 entry["at_bound_deltas"] = run["deltas"][:, -1, :]
             results["runs"][f"p{p}_depth{depth}"] = entry
     return results
-
-
-def plot_two_point(result, config, out_dir):
-    record_steps = result["record_steps"]
-    targets = np.abs(config["targets"])
-    floor = 1e-7  # |Δ| below this (p = 2 reaches exact 0) is drawn on the bottom edge
-    method_colors = dict(zip(config["depths"], ("C0", "C3", "C2")))
-    figure, axes = plt.subplots(1, len(config["p_values"]), figsize=(7.5 * len(config["p_values"]), 5), squeeze=False)
-    for panel, (ax, p) in enumerate(zip(axes[0], config["p_values"])):
-        curves = []
-        for depth in config["depths"]:
-            run = result["runs"][f"p{p}_depth{depth}"]
-            name = "GD (depth 1)" if depth == 1 else f"end-to-end N = {depth}"
-            label = f"{name}: η = {run['best_learning_rate']:.3g}, {run['best_iterations_to_converge']:,} it."
-            curves.append((run["best_deltas"], dict(color=method_colors[depth], lw=1.8), label))
-        gd = result["runs"][f"p{p}_depth1"]
-        label = (f"GD at {config['bound_fraction']}·2/y₁ᵖ⁻²: η = {gd['at_bound_learning_rate']:.3g}, "
-                 f"{gd['at_bound_iterations_to_converge']:,} it.")
-        curves.append((gd["at_bound_deltas"], dict(color="0.55", lw=1), label))
-        # p = 2 converges within a few hundred steps: a linear axis shows t = 0 and GD's one-step jump.
-        linear = p == 2
-        steps = record_steps if linear else record_steps[1:]
-        for deltas, style, label in curves:
-            shown = np.maximum(np.abs(deltas if linear else deltas[1:]), floor)
-            ax.plot(steps, shown[:, 0], label=label, **style)
-            ax.plot(steps, shown[:, 1], ls="--", **style)
-        for level in config["tolerance"] * targets:
-            ax.axhline(level, color="k", lw=0.6, ls=":")
-        ax.plot([], [], color="k", label="solid: |Δ₁|,  dashed: |Δ₂|")
-        if linear:
-            ax.set_xlim(-5, 1.1 * max(gd["at_bound_iterations_to_converge"], 100))
-        else:
-            ax.set_xscale("log")
-        lowest = min(np.maximum(np.abs(deltas), floor).min() for deltas, _, _ in curves)
-        ax.set(yscale="log", ylim=(0.5 * lowest, 3 * targets.max()),
-               xlabel="iteration" + ("" if linear else " (log scale)"), ylabel="|Δᵢ| = |wᵢ − yᵢ|",
-               title=f"({'ab'[panel]}) p = {p}: ℓ{p} loss, y₁ = {config['targets'][0]:g}, y₂ = {config['targets'][1]:g}")
-        ax.legend(fontsize=8, loc="lower left" if not linear else "center right")
-    figure.suptitle("Section 7: two-point problem, each method at its fastest learning rate from a log grid; "
-                    f"iterations until |Δᵢ| ≤ {config['tolerance']:g}·|yᵢ| (dotted) for good", fontsize=11)
-    _save(figure, out_dir / "two_point")
 
 
 # --------------------------------------------------------------------------------------------
@@ -341,26 +267,6 @@ def _claim1_check(kernel, singular_values, gradient, depth):
     }
 
 
-def plot_claim1(result, config, out_dir):
-    figure, ax = plt.subplots(figsize=(7.5, 5))
-    for color, (depth, checks) in zip(("C0", "C1", "C3", "C2"), result["depths"].items()):
-        check = checks["random"]
-        index = np.arange(1, len(check["numeric_eigenvalues"]) + 1)
-        ax.plot(index, check["closed_form_eigenvalues"], color=color, lw=1,
-                label=f"N = {depth}: closed form (max rel. error {check['max_eigenvalue_error_over_largest']:.0e})")
-        ax.plot(index, check["numeric_eigenvalues"], "o", color=color, mfc="none", ms=8,
-                label=f"N = {depth}: eigvalsh of Eq. 29 matrix")
-    sigma = ", ".join(f"{s:.2f}" for s in result["singular_values"])
-    d, k = config["shape"]
-    ax.set(yscale="log", xlabel="eigenvalue index (sorted, decreasing)", ylabel="eigenvalue of the preconditioner",
-           title=f"Claim 1: spectrum of P for a random {d}×{k} kernel (σ = {sigma})")
-    ax.set_xticks(index)
-    everything = np.concatenate([checks["random"]["closed_form_eigenvalues"] for checks in result["depths"].values()])
-    ax.set_ylim(0.5 * everything.min(), 20 * everything.max())  # headroom for the legend
-    ax.legend(fontsize=7.5, ncol=2, loc="upper right")
-    _save(figure, out_dir / "claim1_spectrum")
-
-
 # --------------------------------------------------------------------------------------------
 # Part 4: Theorem 2 line integral
 # --------------------------------------------------------------------------------------------
@@ -372,7 +278,7 @@ def compute_theorem2(config):
     features, targets, _ = _synthetic_data(config)
 
     def loss_gradient(points):
-        return theory.lp_regression_gradient(points, features, targets, p)
+        return problems.lp_regression_gradient(points, features, targets, p)
 
     gradient_at_zero = loss_gradient(np.zeros(config["dim"]))
     scale = float(np.linalg.norm(gradient_at_zero))  # c = ‖∇L(0)‖ of Eq. 37
@@ -419,75 +325,9 @@ def _theorem2_picture(loss_gradient, direction, normal, depth, outer=1.0, inner=
             "field": np.stack([field @ direction, field @ normal], -1), "depth": depth}
 
 
-def plot_theorem2(result, config, out_dir):
-    figure, axes = plt.subplots(1, 3, figsize=(17, 5.2))
-    picture = result["picture"]
-    ax = axes[0]
-    ax.plot(picture["curve"][:, 0], picture["curve"][:, 1], color="k", lw=1.5)
-    ax.quiver(picture["grid"][:, 0], picture["grid"][:, 1], picture["field"][:, 0], picture["field"][:, 1],
-              color="C3", angles="xy", width=0.004)
-    ax.set(aspect="equal", xlabel="coordinate along e = ∇L(0)/‖∇L(0)‖", ylabel="coordinate along f ⊥ e",
-           title=rf"(a) $\Gamma_{{r,R}}$ (r = 0.5, R = 1) and F = P(∇L), N = {picture['depth']}")
-
-    rows = result["rows"]
-    depths = np.array(config["depths"])
-    ratio = config["inner_ratio"]
-    ax = axes[1]
-    exponents = 3 - 2 / depths
-    ax.plot(depths, (2 * depths / exponents - 2) * (1 - ratio**exponents), "k-", lw=1,
-            label=r"Lemma 3: $(\frac{2N}{3-2/N} - 2)(1 - (r/R)^{3-2/N})$")
-    small_radii = [outer for outer in config["outer_radii"] if outer <= 0.1] or config["outer_radii"][:1]
-    for marker, outer in zip("osv^D", small_radii):
-        values = [row["normalized_loss_integral"] for row in rows if row["outer_radius"] == outer]
-        ax.plot(depths, values, marker, mfc="none", ms=8, label=rf"$\oint F\,/\,(c R^{{3-2/N}})$, R = {outer:g}")
-    ax.axhline(0, color="0.7", lw=0.6)
-    ax.set(xlabel="depth N", ylabel="normalized line integral",
-           title=f"(b) ℓ{config['p']} loss: ∮F → c·Lemma 3 as R → 0 (r = R/2)")
-    ax.legend(fontsize=8.5)
-
-    ax = axes[2]
-    radii = np.array(config["outer_radii"])
-    colors = plt.cm.viridis(np.linspace(0.0, 0.85, max(len(depths) - 2, 1)))
-    for index, depth in enumerate(depths):
-        values = np.abs([row["loss_integral"] for row in rows if row["depth"] == depth])
-        style = {1: dict(color="k", lw=2.5), 2: dict(color="C1", lw=2.5)}.get(
-            depth, dict(color=colors[max(index - 2, 0)], lw=1))
-        ax.plot(radii, values, "o-", label=f"N = {depth}", **style)
-    worst_constant = [max(row["constant_field_abs_error"] for row in rows if row["outer_radius"] == outer)
-                      for outer in radii]
-    ax.plot(radii, worst_constant, "x--", color="0.5", label="constant field: max over N of |∮F_e − Lemma 3|")
-    ax.set(xscale="log", yscale="log", xlabel="outer radius R (r = R/2)", ylabel=r"$|\oint_\Gamma F \cdot dw|$",
-           title=r"(c) N = 1: 0 (round-off); N = 2: $\propto R^4$; N > 2: $\propto R^{3-2/N}$")
-    ax.legend(fontsize=7.5, ncol=2, loc="upper left")
-    figure.suptitle(f"Theorem 2: the end-to-end field F = P(∇L) of ℓ{config['p']} regression (d = {config['dim']}) "
-                    f"has a non-zero loop integral for N > 2, so it is no gradient field; c = ‖∇L(0)‖ = {result['c']:.3g}",
-                    fontsize=11)
-    _save(figure, out_dir / "theorem2")
-
-
 # --------------------------------------------------------------------------------------------
 # Run
 # --------------------------------------------------------------------------------------------
-
-
-def _save(figure, stem):
-    figure.tight_layout()
-    save_figure(figure, stem)
-
-
-def _to_json(value):
-    """numpy → JSON-friendly, recursively (dict keys become strings)."""
-    if isinstance(value, dict):
-        return {str(key): _to_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_json(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return _to_json(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return str(value)
-    return value
 
 
 def _json_two_point(result):
@@ -522,14 +362,18 @@ def run(out_dir=pathlib.Path("results/theory"), data_dir=None, quick=False):
     """
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    config = make_config(quick)
+    with backend.float64_scope():  # JAX's 64-bit mode for the compiled loops; no-op elsewhere
+        return _run(out_dir, make_config(quick), quick)
+
+
+def _run(out_dir, config, quick):
     summary = {"quick": quick, "config": config, "versions": software_versions(),
                "device": device_description(), "seconds": {}}
 
     def record(name, start, value):
         summary[name] = value
         summary["seconds"][name] = round(time.perf_counter() - start, 2)
-        (out_dir / "theory.json").write_text(json.dumps(_to_json(summary), indent=1))
+        write_json(out_dir / "theory.json", summary)
         print(f"  {name}: {summary['seconds'][name]} s", flush=True)
 
     start = time.perf_counter()

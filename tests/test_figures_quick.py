@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from reproduce import _common as common
+from reproduce import records
+from reproduce import run_store
+from reproduce import selection
 
 FIGURES = ["figure3", "figure2", "figure4_left", "figure4_right", "figure5_left"]
 
@@ -33,14 +35,15 @@ def test_quick_figure_outputs(quick_results, name):
     for suffix in (".png", ".pdf", ".json"):
         assert (folder / f"{name}{suffix}").stat().st_size > 1000
     document = json.loads((folder / f"{name}.json").read_text())
-    assert document == json.loads(json.dumps(common.to_json(documents[name])))
+    assert document == json.loads(json.dumps(records.to_json(documents[name])))
     assert document["quick"] is True
     data = document["data"]
     assert data["rows"] in (1316, 2565)
     assert data["partial"] == (data["rows"] < 2565)
     assert data["feature_normalization"] == "standardize"
-    for key in ("tensorflow", "keras", "numpy", "scipy", "python"):
+    for key in ("keras", "numpy", "scipy", "python", "keras_backend"):
         assert document["versions"][key]
+    assert document["versions"]["keras_backend"] == document["device"]["backend"]
     assert document["device"]["default_device"]
     assert document["runs"], "no run recorded"
     for run in document["runs"].values():
@@ -99,7 +102,9 @@ def test_changed_code_invalidates_the_run_store(quick_results, shared_data_dir, 
     from reproduce import figure4_right
 
     root, _ = quick_results
-    monkeypatch.setattr(common, "code_fingerprint", lambda: "another-version")
+    monkeypatch.setattr(run_store, "code_fingerprint", lambda: "another-version")
+    from reproduce import session
+    monkeypatch.setattr(session, "code_fingerprint", lambda: "another-version")
     document = figure4_right.run(out_dir=root / "figure4_right_changed", data_dir=str(shared_data_dir),
                                  quick=True)
     assert not any(run["info"]["cached"] for run in document["runs"].values())
@@ -124,24 +129,24 @@ def test_selection_rule_prefers_fastest_and_skips_diverged():
     fast = [2.0, 1.2, 1.1, 1.05, 1.01]
     fastest_but_diverged = [2.0, 1.01, 1.001, np.nan, np.nan]
     run = _run([slow, fast, fastest_but_diverged], [1e-3, 1e-2, 1e-1], diverged=[-1, -1, 30])
-    selection = common.select_learning_rate(run, optimum, reference)
-    assert selection["learning_rate"] == 1e-2 and selection["row"] == 1
-    assert selection["grid"][2]["diverged_at"] == 30
-    assert selection["all_eligible_stuck"] is False
+    choice = selection.select_learning_rate(run, optimum, reference)
+    assert choice["learning_rate"] == 1e-2 and choice["row"] == 1
+    assert choice["grid"][2]["diverged_at"] == 30
+    assert choice["all_eligible_stuck"] is False
     stuck = _run([[2.0] * 5, [2.0] * 5], [1e-3, 1e-2])
-    assert common.select_learning_rate(stuck, optimum, reference)["all_eligible_stuck"]
+    assert selection.select_learning_rate(stuck, optimum, reference)["all_eligible_stuck"]
     none = _run([fastest_but_diverged], [1e-1], diverged=[30])
-    assert common.select_learning_rate(none, optimum, reference)["row"] is None
+    assert selection.select_learning_rate(none, optimum, reference)["row"] is None
 
 
 def test_gap_summaries():
-    assert common.iterations_to_reach([5, -1, -1]) == {"1e-01": 5, "1e-02": "not reached",
+    assert selection.iterations_to_reach([5, -1, -1]) == {"1e-01": 5, "1e-02": "not reached",
                                                        "1e-03": "not reached"}
-    np.testing.assert_allclose(common.relative_gap([2.0, 1.5, 1.0], 1.0, 2.0), [1.0, 0.5, 0.0])
-    diff = common.max_relative_difference([2.0, 1.5, 1.1], [2.0, 1.4, 1.1], 1.0, 2.0)
+    np.testing.assert_allclose(selection.relative_gap([2.0, 1.5, 1.0], 1.0, 2.0), [1.0, 0.5, 0.0])
+    diff = selection.max_relative_difference([2.0, 1.5, 1.1], [2.0, 1.4, 1.1], 1.0, 2.0)
     assert diff["on_gap"] == pytest.approx(0.2) and diff["at_record"] == 1
-    assert common.rounded([1.234567891234, np.nan], 4)[0] == pytest.approx(1.235)
-    assert common.to_json({"a": np.float64(np.inf), "b": np.arange(2)}) == {"a": None, "b": [0, 1]}
+    assert records.rounded([1.234567891234, np.nan], 4)[0] == pytest.approx(1.235)
+    assert records.to_json({"a": np.float64(np.inf), "b": np.arange(2)}) == {"a": None, "b": [0, 1]}
 
 
 def test_cli_rejects_a_missing_data_dir_before_any_work(tmp_path, capsys):

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-from tf_overparam.optimal_loss import lp_loss, optimal_l2_loss, optimal_loss, optimal_lp_loss
+from tf_overparam.optimal_loss import optimal_l2_loss, optimal_loss, optimal_lp_loss
+
+
+def lp_loss(X, y, w, p):
+    """Independent oracle: the ℓp loss written with numpy."""
+    return np.mean(np.abs(X @ w - y) ** p) / p
 
 
 def _data(n=200, d=8, seed=0):
@@ -50,12 +55,28 @@ def test_dispatch_json_and_validation():
     info = optimal_loss(X, y, 4).as_json()
     assert {"loss", "gradient_norm", "bfgs_loss", "bfgs_iterations", "newton_steps"} <= set(info)
     assert "weights" not in info
-    with pytest.raises(ValueError, match="p must"):
-        optimal_loss(X, y, 3)
-    with pytest.raises(ValueError, match="p must"):
-        optimal_loss(X, y, 2.5)
+    with pytest.raises(ValueError, match="`p`"):
+        optimal_loss(X, y, 1)
+    with pytest.raises(ValueError, match="`p`"):
+        optimal_loss(X, y, "4")
     with pytest.raises(ValueError, match="rows"):
         optimal_loss(X, y[:-1], 2)
+
+
+@pytest.mark.parametrize("p", [3, 2.5, 1.5])
+def test_non_even_p_is_a_minimum_too(p):
+    """Any p > 1 (convex, differentiable): not the ℓ2 optimum, stationary, beats perturbations."""
+    X, y = _data(n=80, d=4)
+    result = optimal_loss(X, y, p)
+    assert result.p == p and result.method != "lstsq"
+    assert result.loss == pytest.approx(lp_loss(X, y, result.weights, p), rel=1e-13)
+    other = scipy.optimize.minimize(lambda w: lp_loss(X, y, w, p), np.zeros(4),
+                                    method="Nelder-Mead",
+                                    options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 40_000})
+    assert result.loss <= other.fun * (1 + 1e-9)
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        assert lp_loss(X, y, result.weights + 1e-4 * rng.normal(size=4), p) >= result.loss
 
 
 def test_ethanol_optima(shared_data_dir):

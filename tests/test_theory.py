@@ -1,4 +1,5 @@
-"""The theory module (Section 3, Section 7, Claim 1, Theorem 2) against independent numpy oracles."""
+"""The theory (tf_overparam.theory, and the figure problems in reproduce.theory_problems):
+Section 3, Section 7, Claim 1, Theorem 2 against independent numpy oracles."""
 
 import json
 
@@ -8,7 +9,9 @@ import scipy.integrate
 from numpy_oracles import eq9_direction
 from numpy_oracles import eq11_direction
 
+from reproduce import theory_problems as problems
 from tf_overparam import theory
+from tf_overparam.optimal_loss import optimal_loss
 
 # --------------------------------------------------------------------------------------------
 # Oracles written here from the paper, independent of tf_overparam
@@ -189,7 +192,7 @@ def test_claim1_rank_deficient_kernel_has_zero_eigenvalues(depth):
 def test_two_point_steps_match_numpy_oracle():
     targets, start, rate = np.array([10.0, 1.0]), np.array([0.3, -0.2]), 0.004
     for depth in (1, 2, 3):
-        run = theory.two_point_descent(targets, 4, depth, [rate], start, 5, 1e-2, np.arange(6))
+        run = problems.two_point_descent(targets, 4, depth, [rate], start, 5, 1e-2, np.arange(6))
         w = start[:, None].copy()
         for step in range(6):
             np.testing.assert_allclose(run["deltas"][step, 0], w[:, 0] - targets, rtol=1e-13)
@@ -198,12 +201,12 @@ def test_two_point_steps_match_numpy_oracle():
 
 def test_two_point_plain_gd_stability_bound_and_one_step_p2():
     targets, start = np.array([10.0, 1.0]), np.array([0.01, -0.01])
-    bound = theory.two_point_stability_bound(targets, 4)
+    bound = problems.two_point_stability_bound(targets, 4)
     assert bound == pytest.approx(2 / 100)
-    run = theory.two_point_descent(targets, 4, 1, [0.9 * bound, 1.1 * bound], start, 2000, 1e-2, [0])
+    run = problems.two_point_descent(targets, 4, 1, [0.9 * bound, 1.1 * bound], start, 2000, 1e-2, [0])
     assert list(run["diverged"]) == [False, True]
     # p = 2: η = 1 is Newton's step on each coordinate: converged after exactly one iteration.
-    run = theory.two_point_descent(targets, 2, 1, [1.0, 0.5], start, 100, 1e-2, [0])
+    run = problems.two_point_descent(targets, 2, 1, [1.0, 0.5], start, 100, 1e-2, [0])
     assert run["iterations_to_converge"][0] == 1
     assert run["iterations_to_converge"][1] == 7  # 0.5^t ≤ 1e-2 first at t = 7 (from |Δ| ≈ |y|)
 
@@ -214,8 +217,8 @@ def test_two_point_p4_end_to_end_converges_faster_than_gd():
     rates = np.geomspace(1e-3, 0.1, 9)  # 4 per decade: contains 0.01 and 0.0178
     iterations = {}
     for depth in (1, 2, 3):
-        run = theory.two_point_descent(targets, 4, depth, rates, start, 400_000, 1e-2, [0])
-        best = theory.fastest_learning_rate(rates, run["iterations_to_converge"])
+        run = problems.two_point_descent(targets, 4, depth, rates, start, 400_000, 1e-2, [0])
+        best = problems.fastest_learning_rate(rates, run["iterations_to_converge"])
         assert best is not None
         iterations[depth] = run["iterations_to_converge"][best]
     assert iterations[3] < iterations[2] < iterations[1]
@@ -223,8 +226,8 @@ def test_two_point_p4_end_to_end_converges_faster_than_gd():
 
 
 def test_fastest_learning_rate_prefers_fewest_iterations_then_larger_rate():
-    assert theory.fastest_learning_rate([0.1, 0.2, 0.3, 0.4], [50, 10, 10, -1]) == 2
-    assert theory.fastest_learning_rate([0.1, 0.2], [-1, -1]) is None
+    assert problems.fastest_learning_rate([0.1, 0.2, 0.3, 0.4], [50, 10, 10, -1]) == 2
+    assert problems.fastest_learning_rate([0.1, 0.2], [-1, -1]) is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,27 +237,28 @@ def test_fastest_learning_rate_prefers_fewest_iterations_then_larger_rate():
 
 @pytest.fixture(scope="module")
 def warmup_problem():
-    features, targets, _ = theory.synthetic_regression(30, 3, 2.0, 0.1, seed=5)
-    return features, targets, lambda w: theory.lp_regression_gradient(w, features, targets, 4)
+    features, targets, _ = problems.synthetic_regression(30, 3, 2.0, 0.1, seed=5)
+    return features, targets, lambda w: problems.lp_regression_gradient(w, features, targets, 4)
 
 
 def test_lp_regression_gradient_and_optimum(warmup_problem):
     features, targets, gradient = warmup_problem
     w = np.array([0.3, -0.2, 0.5])
     def loss(weights):
-        return theory.lp_regression_loss(weights, features, targets, 4)
+        return problems.lp_regression_loss(weights, features, targets, 4)
 
     numeric = [(loss(w + h) - loss(w - h)) / 2e-6 for h in 1e-6 * np.eye(3)]
     np.testing.assert_allclose(gradient(w), numeric, rtol=1e-6)
-    optimum, loss = theory.lp_regression_optimum(features, targets, 4)
-    assert np.linalg.norm(gradient(optimum)) < 1e-12
-    assert loss < theory.lp_regression_loss(optimum + 1e-3, features, targets, 4)
+    best = optimal_loss(features, targets, 4)  # the project's one ℓp optimum solver
+    assert np.linalg.norm(gradient(best.weights)) < 1e-12
+    assert best.loss == pytest.approx(loss(best.weights), rel=1e-14)
+    assert best.loss < loss(best.weights + 1e-3)
 
 
 def test_observation1_decomposition_is_exact(warmup_problem):
     _, _, gradient = warmup_problem
     rate, vector, scalar = 0.01, np.array([0.05, -0.02, 0.03]), 0.04
-    vectors, scalars = theory.factorized_gradient_descent(gradient, vector, scalar, rate, 200)
+    vectors, scalars = problems.factorized_gradient_descent(gradient, vector, scalar, rate, 200)
     # First step by hand: ∇_{w₁} = w₂∇, ∇_{w₂} = w₁ᵀ∇.
     g = gradient(vector * scalar)
     np.testing.assert_allclose(vectors[1], vector - rate * scalar * g, rtol=1e-15)
@@ -284,8 +288,8 @@ def test_balanced_factors_give_eq11_rate_and_direction(warmup_problem):
 def test_end_to_end_trajectory_matches_numpy_eq11_loop(warmup_problem):
     features, targets, gradient = warmup_problem
     start, rate = np.array([0.02, 0.01, -0.03]), 0.005
-    recorded = theory.end_to_end_trajectory(
-        lambda kernel: theory.lp_regression_kernel_gradient(kernel, features, targets, 4),
+    recorded = problems.end_to_end_trajectory(
+        lambda kernel: problems.lp_regression_kernel_gradient(kernel, features, targets, 4),
         start[:, None], rate, 3, [0, 1, 7])[..., 0]
     w, expected = start[:, None], {}
     for step in range(8):

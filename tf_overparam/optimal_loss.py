@@ -4,14 +4,17 @@ The paper (Appendix B.1) plots training loss minus its optimum: the ℓ2 optimum
 (least squares) and the ℓ4 optimum with `scipy.optimize.minimize` (default method, BFGS).
 Both are computed here in float64 for the loss used throughout the project,
 
-    L(w) = mean_i (1/p) (x_iᵀ w − y_i)^p        (p even; no bias, as in the paper's networks).
+    L(w) = mean_i (1/p) |x_iᵀ w − y_i|^p        (no bias, as in the paper's networks),
 
-The ℓp optimum (p > 2) is found by BFGS with the analytic gradient, started from the least-squares
-solution, with a tight tolerance. Because the plotted gaps go far below 1e-3 of the initial gap,
-the BFGS point is then polished by a few Newton steps (the loss is convex and its Hessian
-Xᵀ diag((p−1) r^{p−2}) X / n is analytic); the smaller of the two losses is reported together
-with both values, the gradient norm and the number of iterations, so that the accuracy of the
-offset is on record.
+with the loss and its gradient from `tf_overparam.ops.lp` (the formulas the trainer uses, run
+on NumPy). This is the project's one ℓp optimum solver.
+
+The ℓp optimum (p ≠ 2, p > 1) is found by BFGS with the analytic gradient, started from the
+least-squares solution, with a tight tolerance. Because the plotted gaps go far below 1e-3 of the
+initial gap, the BFGS point is then polished by a few Newton steps for p ≥ 2 (the loss is convex
+and its Hessian Xᵀ diag((p−1)|r|^{p−2}) X / n is analytic); the smaller of the two losses is
+reported together with both values, the gradient norm and the number of iterations, so that the
+accuracy of the offset is on record.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import warnings
 import numpy as np
 import scipy.linalg
 import scipy.optimize
+
+from tf_overparam._validation import validate_p
+from tf_overparam.ops import lp
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,19 +60,17 @@ def _check(X, y, p):
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n, d), got shape {X.shape}.")
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}.")
-    if isinstance(p, bool) or int(p) != p or p < 2 or p % 2:
-        raise ValueError(f"p must be an even integer >= 2, got {p!r}.")
-    return X, y, int(p)
+        raise ValueError(f"`X` must be 2-D (n, d), got shape {X.shape}.")
+    if y.shape[:1] != X.shape[:1]:
+        raise ValueError(f"`X` has {X.shape[0]} rows but `y` has shape {y.shape}.")
+    return X, y, validate_p(p, for_training=True)
 
 
-def lp_loss(X, y, weights, p):
-    """mean (1/p)(X w − y)^p in float64 (the project's ℓp loss, `tf_overparam.losses.LpLoss`)."""
-    X, y, p = _check(X, y, p)
-    residual = X @ np.asarray(weights, dtype=np.float64) - y
-    return float(np.mean(residual ** p) / p)
+def lp_loss_and_gradient(X, y, weights, p):
+    """L(w) = mean (1/p)|X w − y|^p and ∇L(w) for weights (d,) and targets (n,), float64."""
+    kernel = np.asarray(weights, dtype=np.float64).reshape(1, -1, 1)
+    loss, gradient = lp.linear_lp_loss_and_gradient(X, y.reshape(-1, 1), kernel, p)
+    return float(loss[0]), gradient.reshape(-1)
 
 
 def optimal_l2_loss(X, y) -> OptimalLoss:
@@ -81,21 +85,21 @@ def optimal_l2_loss(X, y) -> OptimalLoss:
     """
     X, y, _ = _check(X, y, 2)
     weights, *_ = scipy.linalg.lstsq(X, y, lapack_driver="gelsd")
-    residual = X @ weights - y
-    n = X.shape[0]
-    gradient = X.T @ residual / n
-    return OptimalLoss(p=2, loss=float(np.mean(residual ** 2) / 2), weights=weights,
+    targets = y.reshape(len(y), -1)
+    loss, gradient = lp.linear_lp_loss_and_gradient(
+        X, targets, weights.reshape(1, X.shape[1], targets.shape[1]), 2)
+    return OptimalLoss(p=2, loss=float(loss[0]), weights=weights,
                        method="lstsq", gradient_norm=float(np.linalg.norm(gradient)),
-                       details={"n_rows": n, "n_features": X.shape[1]})
+                       details={"n_rows": X.shape[0], "n_features": X.shape[1]})
 
 
 def optimal_lp_loss(X, y, p=4, *, gtol=1e-13, maxiter=100_000, newton_steps=50) -> OptimalLoss:
-    """ℓp optimum (p even, > 2) by BFGS with the analytic gradient, then Newton polishing.
+    """ℓp optimum (p > 1) by BFGS with the analytic gradient, then Newton polishing (p ≥ 2).
 
     Args:
         X: (n, d) features.
         y: (n,) targets.
-        p: Even loss exponent (4 for the paper's ℓ4 runs). p = 2 is delegated to
+        p: loss exponent > 1 (4 for the paper's ℓ4 runs). p = 2 is delegated to
             `optimal_l2_loss`.
         gtol: BFGS gradient-norm tolerance (scipy's `gtol`).
         maxiter: BFGS iteration cap.
@@ -115,12 +119,11 @@ def optimal_lp_loss(X, y, p=4, *, gtol=1e-13, maxiter=100_000, newton_steps=50) 
     if p == 2:
         return optimal_l2_loss(X, y)
     if y.ndim != 1:
-        raise ValueError("optimal_lp_loss supports a single output (y of shape (n,)).")
+        raise ValueError("optimal_lp_loss supports a single output (`y` of shape (n,)).")
     n = X.shape[0]
 
     def loss_and_gradient(w):
-        residual = X @ w - y
-        return np.mean(residual ** p) / p, X.T @ (residual ** (p - 1)) / n
+        return lp_loss_and_gradient(X, y, w, p)
 
     start = optimal_l2_loss(X, y).weights
     with warnings.catch_warnings():
@@ -129,20 +132,19 @@ def optimal_lp_loss(X, y, p=4, *, gtol=1e-13, maxiter=100_000, newton_steps=50) 
                                          options={"gtol": gtol, "maxiter": maxiter})
     bfgs_w = np.asarray(result.x, dtype=np.float64)
     bfgs_loss, bfgs_grad = loss_and_gradient(bfgs_w)
-    best_w, best_loss, best_grad = bfgs_w, float(bfgs_loss), bfgs_grad
+    best_w, best_loss, best_grad = bfgs_w, bfgs_loss, bfgs_grad
 
     steps_taken = 0
     w = bfgs_w.copy()
-    for _ in range(newton_steps):
-        residual = X @ w - y
-        gradient = X.T @ (residual ** (p - 1)) / n
-        curvature = (p - 1) * residual ** (p - 2) / n
+    # Newton needs the Hessian (p−1)|r|^{p−2}, unbounded at r = 0 for p < 2: BFGS alone there.
+    for _ in range(newton_steps if p >= 2 else 0):
+        current, gradient = loss_and_gradient(w)
+        curvature = (p - 1) * np.abs(X @ w - y) ** (p - 2) / n
         hessian = (X * curvature[:, None]).T @ X
         try:
             step = scipy.linalg.solve(hessian, gradient, assume_a="pos")
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
             step = scipy.linalg.lstsq(hessian, gradient)[0]
-        current = np.mean(residual ** p) / p
         scale = 1.0
         while scale > 1e-8:  # backtracking: never accept a step that raises the loss
             trial = w - scale * step
@@ -159,7 +161,7 @@ def optimal_lp_loss(X, y, p=4, *, gtol=1e-13, maxiter=100_000, newton_steps=50) 
         trial_loss, trial_grad = loss_and_gradient(w)
         if trial_loss < best_loss or (trial_loss == best_loss and
                                       np.linalg.norm(trial_grad) < np.linalg.norm(best_grad)):
-            best_w, best_loss, best_grad = w.copy(), float(trial_loss), trial_grad
+            best_w, best_loss, best_grad = w.copy(), trial_loss, trial_grad
         if np.linalg.norm(trial_grad) == 0.0:
             break
     details = {
@@ -169,11 +171,12 @@ def optimal_lp_loss(X, y, p=4, *, gtol=1e-13, maxiter=100_000, newton_steps=50) 
         "bfgs_gtol": gtol, "newton_steps": steps_taken,
         "newton_improvement": float(bfgs_loss - best_loss),
     }
-    return OptimalLoss(p=p, loss=best_loss, weights=best_w, method="bfgs+newton",
+    return OptimalLoss(p=p, loss=best_loss, weights=best_w,
+                       method="bfgs+newton" if p >= 2 else "bfgs",
                        gradient_norm=float(np.linalg.norm(best_grad)), details=details)
 
 
 def optimal_loss(X, y, p) -> OptimalLoss:
-    """The optimum of mean (1/p)(Xw − y)^p: closed form for p = 2, BFGS (+Newton) otherwise."""
-    _check(X, y, p)  # before dispatching: p = 2.5 must not quietly become the ℓ2 optimum
-    return optimal_l2_loss(X, y) if int(p) == 2 else optimal_lp_loss(X, y, p)
+    """The optimum of mean (1/p)|Xw − y|^p: closed form for p = 2, BFGS (+Newton) otherwise."""
+    p = _check(X, y, p)[2]  # before dispatching: p = 2.5 must not quietly become the ℓ2 optimum
+    return optimal_l2_loss(X, y) if p == 2 else optimal_lp_loss(X, y, p)

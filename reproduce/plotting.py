@@ -1,0 +1,78 @@
+"""The figures' look: one style, log-gap curves, threshold lines, reproducible PNG + PDF."""
+
+from __future__ import annotations
+
+import contextlib
+import pathlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from reproduce.provenance import partial_label  # noqa: E402
+from reproduce.selection import GAP_THRESHOLDS  # noqa: E402
+
+STYLE = {
+    "figure.dpi": 110,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+}
+
+DEPTH_COLORS = {1: "#222222", 2: "#1f77b4", 3: "#d62728", 4: "#2ca02c", 8: "#9467bd"}
+
+
+@contextlib.contextmanager
+def style():
+    with plt.rc_context(STYLE):
+        yield
+
+
+def save_figure(figure, stem, dpi: int = 130, **savefig_kwargs) -> pathlib.Path:
+    """Write `stem`.png and `stem`.pdf and close the figure.
+
+    The PDF gets no creation date, so re-plotting unchanged results leaves the file unchanged.
+    """
+    stem = pathlib.Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(stem.with_suffix(".png"), dpi=dpi, **savefig_kwargs)
+    figure.savefig(stem.with_suffix(".pdf"), metadata={"CreationDate": None}, **savefig_kwargs)
+    plt.close(figure)
+    return stem.with_suffix(".png")
+
+
+def plot_gap(ax, steps, losses, optimum, label, **kwargs):
+    """Plot L − L* on a log scale (non-positive gaps, i.e. round-off at the optimum, are hidden)."""
+    gap = np.asarray(losses, dtype=np.float64) - optimum
+    gap = np.where(gap > 0, gap, np.nan)
+    return ax.plot(steps, gap, label=label, **kwargs)
+
+
+def decorate_gap_axes(ax, p, optimum, reference, provenance, title=None, thresholds=True):
+    """Log axis, labels, the relative-gap threshold lines, and a partial-data warning."""
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(f"training loss − optimum (ℓ{p})")
+    if title:
+        ax.set_title(title)
+    if thresholds:
+        for g in GAP_THRESHOLDS:
+            ax.axhline(g * (reference - optimum), color="0.6", lw=0.6, ls=":", zorder=0)
+            ax.annotate(f"rel. gap {g:g}", xy=(1.0, g * (reference - optimum)),
+                        xycoords=("axes fraction", "data"), ha="right", va="bottom",
+                        fontsize=6, color="0.45")
+    label = partial_label(provenance)
+    if label:
+        ax.text(0.01, 0.01, label, transform=ax.transAxes, fontsize=7, color="#a00000",
+                ha="left", va="bottom")
+
+
+def lr_text(lr) -> str:
+    return f"{lr:.0e}".replace("e-0", "e-")

@@ -1,0 +1,120 @@
+"""Where results come from: software versions, the device, and the data with its provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import pathlib
+import platform
+import subprocess
+import warnings
+
+import numpy as np
+
+#: Rows of the full Ethanol set (all ten batches).
+FULL_ROWS = 2565
+
+
+def software_versions() -> dict:
+    """Versions of everything that computes (TensorFlow and JAX only where installed), the Keras
+    backend, and the git commit of this checkout."""
+    import keras
+
+    import tf_overparam
+
+    versions = {"python": platform.python_version(), "keras_backend": keras.backend.backend(),
+                "tf_overparam": getattr(tf_overparam, "__version__", "unknown"),
+                "platform": platform.platform()}
+    for package in ("numpy", "scipy", "keras", "tensorflow", "jax", "jaxlib", "torch",
+                    "matplotlib"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    try:
+        root = pathlib.Path(__file__).resolve().parents[1]
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, timeout=10).stdout
+        versions["git_commit"] = commit or None
+        versions["git_dirty"] = bool(dirty.strip()) if commit else None
+    except (OSError, subprocess.SubprocessError):
+        versions["git_commit"] = None
+    return versions
+
+
+def cpu_name() -> str:
+    """The processor's marketing name (/proc/cpuinfo on Linux), else what platform knows."""
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_description() -> dict:
+    """The default device of the Keras backend, the CPU, and the accelerators seen."""
+    from tf_overparam.fullbatch import backend
+
+    try:
+        default = backend.available_device()
+        accelerators = backend.accelerators()
+    except ImportError:  # pragma: no cover - the torch backend has no trainer device
+        default, accelerators = "CPU", []
+    return {"backend": backend.name(), "default_device": default, "cpu": cpu_name(),
+            "cpu_count": os.cpu_count(), "gpus": accelerators}
+
+
+def data_fingerprint(X, y) -> str:
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(X, dtype=np.float64).tobytes())
+    digest.update(np.ascontiguousarray(y, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def load_ethanol_problem(data_dir=None, **loader_options) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The Ethanol problem with the loader's default normalization, partial data allowed.
+
+    Returns X (n, 128), y (n,) and a provenance dict (rows, partial flag, batches, normalization
+    and a summary of its statistics, checksums verified, a fingerprint of the arrays).
+    """
+    from tf_overparam.datasets import load_ethanol
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X, y, meta = load_ethanol(data_dir, allow_partial=True, **loader_options)
+    feature_std = np.asarray(meta.get("feature_std") or [np.nan])
+    provenance = {
+        "dataset": meta.get("dataset"),
+        "source_dir": meta.get("source_dir"),
+        "source": meta.get("source"),
+        "rows": int(meta["n_rows"]),
+        "rows_full_dataset": FULL_ROWS,
+        "features": int(X.shape[1]),
+        "partial": bool(meta["partial"]),
+        "batches_used": meta.get("batches_used"),
+        "batches_missing": meta.get("batches_missing"),
+        "rows_per_batch": meta.get("rows_per_batch"),
+        "feature_normalization": meta.get("feature_normalization"),
+        "target_normalization": meta.get("target_normalization"),
+        "target_mean_ppmv": meta.get("target_mean"),
+        "target_std_ppmv": meta.get("target_std"),
+        "feature_std_min": float(np.nanmin(feature_std)),
+        "feature_std_max": float(np.nanmax(feature_std)),
+        "sha256_verified": meta.get("sha256_verified"),
+        "loader": "tf_overparam.datasets.load_ethanol(data_dir, allow_partial=True"
+                  + "".join(f", {k}={v!r}" for k, v in loader_options.items()) + ")",
+        "loader_warnings": [str(w.message) for w in caught],
+        "fingerprint": data_fingerprint(X, y),
+    }
+    return X, y, provenance
+
+
+def partial_label(provenance: dict) -> str | None:
+    if not provenance["partial"]:
+        return None
+    return f"partial data: {provenance['rows']:,} of {FULL_ROWS:,} rows"

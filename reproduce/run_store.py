@@ -1,0 +1,234 @@
+"""The run store: finished training runs and optima on disk, so that a rerun resumes and figures
+sharing a run compute it once.
+
+Each entry is `<root>/<key>.npz`, where the key hashes everything the result depends on: the
+data, every setting, the Keras backend and a fingerprint of the library code that computes
+(`code_fingerprint`). Writes are atomic (temporary file, then rename), so `kill -9` leaves either
+the old state or the new entry. Every entry is validated when read (keys, shapes, the settings
+it was made with, finite values where they must be); a bad one is moved aside into
+`<root>/rejected/` (never deleted), a warning names it, and the run is computed again.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime
+import functools
+import hashlib
+import io
+import json
+import os
+import pathlib
+import signal
+import time
+import warnings
+import zipfile
+
+import numpy as np
+
+from reproduce.records import to_json
+from reproduce.records import write_atomically
+
+#: Test hook: after this many entries saved by this process, SIGKILL it (simulates `kill -9`
+#: at a known point of a figure, deterministically).
+KILL_AFTER_SAVES = "TF_OVERPARAM_TEST_KILL_AFTER_SAVES"
+
+RUN_ARRAYS = {"steps": 1, "losses": 2, "learning_rates": 1, "seeds": 1, "diverged_at": 1,
+              "level_steps": 2}
+
+
+class BadEntry(ValueError):
+    """A run-store entry that cannot be used (the message says why)."""
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the library sources whose arithmetic stored results depend on (the full-batch
+    trainer, the ops, the initializers, the optimum solver): editing any of them invalidates the
+    store instead of reusing results an older version computed."""
+    root = pathlib.Path(__file__).resolve().parents[1] / "tf_overparam"
+    digest = hashlib.sha256()
+    for folder in ("fullbatch", "ops", "initializers"):
+        for path in sorted((root / folder).glob("*.py")):
+            digest.update(path.read_bytes())
+    digest.update((root / "optimal_loss.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def spec_key(spec: dict) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
+
+
+class Request:
+    """One trainer call: label, model, update rule, its settings (`spec`) and its store key.
+
+    `data` is None for the session's own data, else (X, y) to train on instead."""
+
+    def __init__(self, label, model, rule, spec, grid=False, data=None):
+        self.label, self.model, self.rule, self.spec, self.grid, self.data = (
+            label, model, rule, spec, grid, data)
+        self.key = spec_key(spec)
+        widths = model.widths(128, 1)
+        per_step = sum(a * b for a, b in zip(widths[:-1], widths[1:])) + 2 * 1316 * 128
+        self.cost = per_step * spec["steps"] * len(spec["learning_rates"]) * len(spec["seeds"])
+
+
+class RunStore:
+    """Finished runs under `root`, validated on read; see the module docstring."""
+
+    def __init__(self, root):
+        self.root = pathlib.Path(root)
+        self.saves = 0
+
+    def path(self, key: str) -> pathlib.Path:
+        return self.root / f"{key}.npz"
+
+    # ---- runs ---------------------------------------------------------------------------
+
+    def load(self, request: Request):
+        """The stored run of `request`, or None (absent, or bad and moved aside)."""
+        path = self.path(request.key)
+        if not path.exists():
+            return None
+        try:
+            run = _read_npz(path)
+            validate_run(run, request.spec, request.key)
+        except BadEntry as error:
+            self.reject(path, str(error))
+            return None
+        run["info"] = {k: v for k, v in run["info"].items() if k != "spec"}
+        return run
+
+    def save(self, request: Request, run: dict) -> None:
+        arrays = {name: np.asarray(run[name]) for name in RUN_ARRAYS}
+        info = {**run["info"], "spec": request.spec, "spec_key": request.key}
+        buffer = io.BytesIO()
+        np.savez(buffer, info=np.array(json.dumps(to_json(info))), **arrays)
+        write_atomically(self.path(request.key), buffer.getvalue())
+        self.saves += 1
+        limit = os.environ.get(KILL_AFTER_SAVES)
+        if limit and self.saves >= int(limit):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def reject(self, path: pathlib.Path, reason: str) -> pathlib.Path:
+        """Move a bad entry into `rejected/` (kept for inspection) and warn, naming it."""
+        folder = self.root / "rejected"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        target = folder / f"{path.stem}.{stamp}{path.suffix}"
+        os.replace(path, target)
+        message = f"run store: {path} is unusable ({reason}); moved to {target}, recomputing"
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        print(f"  WARNING: {message}", flush=True)
+        return target
+
+    def execute(self, requests, compute, on_done, workers=1):
+        """Load or compute every request; `compute(request) -> run` runs `workers` at a time in
+        threads (largest first), each finished run is saved at once, and `on_done(request, run)`
+        is called for every request (stored ones first). Returns {label: run}."""
+        runs, pending = {}, []
+        for request in requests:
+            run = self.load(request)
+            if run is None:
+                pending.append(request)
+                continue
+            run["info"] = {**run["info"], "cached": True}
+            runs[request.label] = run
+            on_done(request, run)
+        pending.sort(key=lambda r: -r.cost)
+
+        def compute_and_save(request):
+            run = compute(request)
+            self.save(request, run)
+            return run
+
+        if pending:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(compute_and_save, r): r for r in pending}
+                for future in concurrent.futures.as_completed(futures):
+                    request = futures[future]
+                    runs[request.label] = future.result()
+                    on_done(request, runs[request.label])
+        return {request.label: runs[request.label] for request in requests}
+
+    # ---- optima ---------------------------------------------------------------------------
+
+    def optimum(self, X, y, p, data_fingerprint):
+        """`tf_overparam.optimal_loss.optimal_loss`, computed once per data set and p.
+
+        The ℓ4 solve takes ~1 s on an idle machine but can take a minute when BLAS threads
+        compete with other processes, so every figure reuses the first result."""
+        from tf_overparam.optimal_loss import OptimalLoss
+        from tf_overparam.optimal_loss import optimal_loss
+
+        path = self.root / f"optimum-{data_fingerprint}-p{p}-{code_fingerprint()}.npz"
+        if path.exists():
+            try:
+                stored = _read_npz(path)
+                info = dict(stored["info"])
+                weights = stored["weights"]
+                loss = info.pop("loss", None)
+                if (info.pop("p", None) != p or not isinstance(loss, float)
+                        or not np.isfinite(loss) or weights.shape != (X.shape[1],)
+                        or not np.all(np.isfinite(weights))):
+                    raise BadEntry("not an optimum of this problem")
+                return OptimalLoss(p=p, loss=loss, weights=weights, method=info.pop("method"),
+                                   gradient_norm=float(info.pop("gradient_norm")), details=info)
+            except (BadEntry, KeyError, TypeError) as error:
+                self.reject(path, str(error) or type(error).__name__)
+        start = time.perf_counter()
+        result = optimal_loss(X, y, p)
+        details = {**result.details, "compute_time_s": time.perf_counter() - start}
+        result = OptimalLoss(p=result.p, loss=result.loss, weights=result.weights,
+                             method=result.method, gradient_norm=result.gradient_norm,
+                             details=details)
+        buffer = io.BytesIO()
+        np.savez(buffer, weights=result.weights,
+                 info=np.array(json.dumps(to_json(result.as_json()))))
+        write_atomically(path, buffer.getvalue())
+        return result
+
+
+def _read_npz(path: pathlib.Path) -> dict:
+    """The arrays of an .npz entry and its parsed `info`; BadEntry if it cannot be read."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            entry = {name: stored[name] for name in stored.files if name != "info"}
+            entry["info"] = json.loads(str(stored["info"]))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise BadEntry(f"unreadable: {type(error).__name__}: {error}") from None
+    if not isinstance(entry["info"], dict):
+        raise BadEntry("its info is not a JSON object")
+    return entry
+
+
+def validate_run(run: dict, spec: dict, key: str) -> None:
+    """Raise BadEntry unless `run` is a complete, consistent result of `spec`."""
+    missing = [name for name in RUN_ARRAYS if name not in run]
+    if missing:
+        raise BadEntry(f"missing arrays {missing}")
+    for name, ndim in RUN_ARRAYS.items():
+        if run[name].ndim != ndim:
+            raise BadEntry(f"`{name}` has {run[name].ndim} dimensions, expected {ndim}")
+    info = run["info"]
+    if info.get("spec_key") != key or info.get("spec") != json.loads(json.dumps(spec)):
+        raise BadEntry("made with other settings or another code version")
+    rows = len(spec["learning_rates"]) * len(spec["seeds"])
+    records = spec["steps"] // spec["record_every"] + 1
+    expected = {"steps": (records,), "losses": (rows, records), "learning_rates": (rows,),
+                "seeds": (rows,), "diverged_at": (rows,),
+                "level_steps": (rows, len(spec["loss_levels"]))}
+    for name, shape in expected.items():
+        if run[name].shape != shape:
+            raise BadEntry(f"`{name}` has shape {run[name].shape}, expected {shape}")
+    if not np.array_equal(run["steps"], np.arange(records) * spec["record_every"]):
+        raise BadEntry("`steps` are not the recorded iterations")
+    if not (np.array_equal(run["learning_rates"], np.repeat(spec["learning_rates"],
+                                                              len(spec["seeds"])))
+            and np.array_equal(run["seeds"], np.tile(spec["seeds"], len(spec["learning_rates"])))):
+        raise BadEntry("its configurations differ from the settings")
+    never_diverged = run["diverged_at"] < 0
+    if not np.all(np.isfinite(run["losses"][never_diverged])):
+        raise BadEntry("non-finite losses in configurations that never diverged")
+    if not np.all(np.isfinite(run["losses"][:, 0])):
+        raise BadEntry("non-finite initial losses")

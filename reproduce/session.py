@@ -1,0 +1,258 @@
+"""One regression figure's session: data and optima, training runs through the run store, and
+the figure's JSON record (written as runs finish; never read back).
+
+A figure module reads one way: its config (plain data) → `session.execute(requests)` → runs →
+its own summary of the runs → its plot → `session.finish(summary)`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pathlib
+import time
+
+import numpy as np
+
+from reproduce import provenance as prov
+from reproduce import selection
+from reproduce.plotting import save_figure
+from reproduce.records import rounded
+from reproduce.records import write_json
+from reproduce.run_store import Request
+from reproduce.run_store import RunStore
+from reproduce.run_store import code_fingerprint
+
+#: Downsampling of grid curves in the JSON (every k-th record); single runs keep every record.
+GRID_CURVE_STRIDE = 10
+
+CONVENTIONS = {
+    "loss": "mean over rows of (1/p)(ŷ − y)^p (tf_overparam.LpLoss)",
+    "relative_gap": "(L − L*) / (L0 − L*), L0 = loss of the zero predictor",
+    "iterations_to_relative_gap": "first iteration with loss ≤ L* + g (L0 − L*), checked at "
+                                  "every iteration",
+    "learning_rate_selection": "among grid runs that never diverged within the horizon, the "
+                               "smallest mean over recorded iterations of log10(relative gap)",
+    "divergence": "loss not finite or > divergence_factor × initial loss; the configuration is "
+                  "frozen and excluded from selection",
+    "plots": "training loss minus the optimum, log scale",
+}
+
+
+def workers() -> int:
+    """Runs executed side by side: $TF_OVERPARAM_WORKERS, else min(2, CPU count).
+
+    Each XLA loop runs on one core, so two runs side by side use both cores of a 2-core machine.
+    """
+    value = os.environ.get("TF_OVERPARAM_WORKERS")
+    return max(1, int(value)) if value else max(1, min(2, os.cpu_count() or 1))
+
+
+class FigureSession:
+    """Data, optima, a resumable run store, the JSON document and timing of one figure."""
+
+    def __init__(self, name: str, out_dir, data_dir, quick: bool, config: dict):
+        self.name = name
+        self.out_dir = pathlib.Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.store = RunStore(self.out_dir.parent / "_runs")
+        self.started = time.perf_counter()
+        self.X, self.y, self.provenance = prov.load_ethanol_problem(data_dir)
+        self.optima, self.references = {}, {}
+        for p in sorted(set(config.get("losses", [4]))):
+            self.optima[p] = self.store.optimum(self.X, self.y, p, self.provenance["fingerprint"])
+            self.references[p] = float(np.mean(self.y ** p) / p)
+        self.json_path = self.out_dir / f"{name}.json"
+        self.selections = {}
+        self.document = {
+            "figure": name,
+            "paper": "Arora, Cohen, Hazan, ICML 2018 (arXiv 1802.06509)",
+            "quick": quick,
+            "command": f"python -m reproduce {name}" + (" --quick" if quick else ""),
+            "config": config,
+            "conventions": CONVENTIONS,
+            "data": self.provenance,
+            "optimal_losses": {f"l{p}": {**self.optima[p].as_json(),
+                                         "zero_predictor_loss": self.references[p]}
+                               for p in self.optima},
+            "versions": prov.software_versions(),
+            "device": prov.device_description(),
+            "started": _now(),
+            "runs": {},
+            "results": {},
+        }
+        self.write()
+
+    # ---- requests and runs ----------------------------------------------------------------
+
+    def gap(self, p):
+        """(optimum, zero-predictor loss) of the ℓp problem: what relative gaps are made of."""
+        return self.optima[p].loss, self.references[p]
+
+    def request(self, label: str, model, rule, *, p: int, learning_rates, seeds=(0,),
+                steps: int, record_every: int, dtype: str = "mixed",
+                divergence_factor: float = 1e6, grid: bool = False, data=None,
+                initial_factors=None) -> Request:
+        """Describe one `tf_overparam.fullbatch.train` call; run it with `execute`.
+
+        `data`: optional (X, y, description) to train on instead of the session's data; such
+        runs have no optimum, so no gap levels. `initial_factors`: optional fixed start (its
+        fingerprint enters the key).
+        """
+        import keras
+
+        spec = {
+            "code": code_fingerprint(),
+            "backend": keras.backend.backend(),
+            "data": (self.provenance["fingerprint"] if data is None
+                     else prov.data_fingerprint(data[0], data[1])),
+            "model": model.describe(),
+            "optimizer": rule.describe(),
+            "p": int(p),
+            "learning_rates": [float(lr) for lr in learning_rates],
+            "seeds": [int(s) for s in seeds],
+            "steps": int(steps),
+            "record_every": int(record_every),
+            "dtype": dtype,
+            "divergence_factor": float(divergence_factor),
+            "loss_levels": [] if data is not None else [float(v) for v in
+                                                        selection.level_losses(*self.gap(p))],
+        }
+        if data is not None:
+            spec["data_description"] = data[2]
+        if initial_factors is not None:
+            spec["initial_factors"] = prov.data_fingerprint(
+                np.concatenate([np.ravel(f) for f in initial_factors]), np.zeros(1))
+        request = Request(label, model, rule, spec, grid,
+                          None if data is None else (data[0], data[1]))
+        request.initial_factors = initial_factors
+        return request
+
+    def grid_request(self, label, model, rule, setup: dict, p: int) -> Request:
+        """A learning-rate grid (one seed) with the settings of `setup`."""
+        return self.request(label, model, rule, p=p, learning_rates=setup["learning_rates"],
+                            seeds=[setup["seed"]], steps=setup["steps"],
+                            record_every=setup["record_every"], dtype=setup["dtype"],
+                            divergence_factor=setup["divergence_factor"], grid=True)
+
+    def gd_grid(self, setup: dict, p: int, depth: int, kernel_initializer="near_zero"):
+        """The grid of gradient descent on one linear network (shared by Figures 3, 4-left and
+        5-left: identical settings give identical store keys, so each grid is computed once)."""
+        from tf_overparam.fullbatch import LinearNetwork
+        from tf_overparam.fullbatch import gd
+
+        model = LinearNetwork(depth=depth, hidden_units=setup["hidden_units"],
+                              kernel_initializer=kernel_initializer, stddev=setup["stddev"])
+        label = f"l{p} GD depth {depth}" + ("" if kernel_initializer == "near_zero"
+                                             else f" {kernel_initializer} init")
+        return self.grid_request(label, model, gd(), setup, p)
+
+    def execute(self, requests) -> dict:
+        """Run requests (stored ones are loaded), `workers()` at a time. Returns {label: run};
+        grid requests also get their learning-rate selection (`self.selections[label]`)."""
+        return self.store.execute(requests, self._compute, self._record, workers())
+
+    def train(self, label: str, model, rule, **kwargs):
+        """One stored run (see `request` for the arguments); returns the run dict."""
+        return self.execute([self.request(label, model, rule, **kwargs)])[label]
+
+    def _compute(self, request: Request):
+        from tf_overparam.fullbatch import train
+
+        spec = request.spec
+        start = time.perf_counter()
+        print(f"  [{self.name}] {request.label}: {len(spec['learning_rates'])} lr × "
+              f"{len(spec['seeds'])} seed(s), {spec['steps']:,} iterations …", flush=True)
+        last = [start]
+
+        def progress(done, total, latest):
+            now = time.perf_counter()
+            if now - last[0] >= 15.0:
+                last[0] = now
+                print(f"    {request.label}: {done:,}/{total:,} iterations, "
+                      f"{int(np.isfinite(latest).sum())} configuration(s) running, "
+                      f"{now - start:.0f} s", flush=True)
+
+        X, y = (self.X, self.y) if request.data is None else request.data
+        result = train(X, y, request.model, request.rule, p=spec["p"],
+                       learning_rates=spec["learning_rates"], seeds=spec["seeds"],
+                       steps=spec["steps"], record_every=spec["record_every"],
+                       loss_levels=spec["loss_levels"], dtype=spec["dtype"],
+                       divergence_factor=spec["divergence_factor"], progress=progress,
+                       initial_factors=request.initial_factors, chunk_steps=20_000)
+        info = {**result.describe(), "spec_key": request.key,
+                "total_time_s": time.perf_counter() - start, "cached": False}
+        print(f"    {request.label}: done in {info['total_time_s']:.1f} s "
+              f"({result.steps_per_second:,.0f} iterations/s of the batch, compile "
+              f"{result.compile_time_s:.1f} s)", flush=True)
+        return {"steps": result.steps, "losses": result.losses,
+                "learning_rates": result.learning_rates, "seeds": result.seeds,
+                "diverged_at": result.diverged_at, "level_steps": result.level_steps,
+                "info": info}
+
+    def _record(self, request: Request, run: dict):
+        """Record a finished run in the JSON: settings, timing, every configuration's summary
+        and its curve (every record for single-configuration runs, every GRID_CURVE_STRIDE-th
+        otherwise; `curve()` stores plotted curves at full resolution)."""
+        if request.data is not None:
+            self.document.setdefault("variant_runs", {})[request.label] = {
+                "settings": request.spec, "info": run["info"],
+                "configurations": [selection.configuration_outcome(run, b)
+                                   for b in range(len(run["learning_rates"]))]}
+            self.write()
+            return
+        p = request.spec["p"]
+        rows = range(len(run["learning_rates"]))
+        stride = 1 if len(rows) == 1 else GRID_CURVE_STRIDE
+        record = {
+            "settings": request.spec,
+            "info": run["info"],
+            "configurations": [selection.curve_summary(run, b, *self.gap(p)) for b in rows],
+            "curves_stride": stride,
+            "steps": run["steps"][::stride],
+            "losses": [rounded(run["losses"][b][::stride], 8) for b in rows],
+        }
+        if request.grid:
+            choice = selection.select_learning_rate(run, *self.gap(p), request.spec["seeds"][0])
+            self.selections[request.label] = choice
+            record["selection"] = {k: v for k, v in choice.items() if k != "grid"}
+        self.document["runs"][request.label] = record
+        self.write()
+
+    def curve(self, name: str, label: str, run, row: int, p: int, **extra) -> dict:
+        """Store one configuration's full-resolution curve in results["curves"][name]; return
+        its summary and curve."""
+        entry = {"run": label, **selection.curve_summary(run, row, *self.gap(p)), **extra,
+                 "steps": run["steps"], "losses": rounded(run["losses"][row], 8)}
+        self.document["results"].setdefault("curves", {})[name] = entry
+        return entry
+
+    # ---- output ---------------------------------------------------------------------------
+
+    def write(self):
+        self.document["elapsed_s"] = time.perf_counter() - self.started
+        write_json(self.json_path, self.document)
+
+    def finish(self, results: dict) -> dict:
+        self.document["results"] = {**self.document["results"], **results}
+        infos = [run["info"] for run in self.document["runs"].values()]
+        infos += [run["info"] for run in self.document.get("variant_runs", {}).values()]
+        self.document["timing"] = {
+            "this_invocation_s": time.perf_counter() - self.started,
+            "runs_reused_from_run_store": sum(bool(i.get("cached")) for i in infos),
+            "runs_computed": sum(not i.get("cached") for i in infos),
+            # Seconds each run took when it was computed (also for reused runs); runs execute
+            # `workers()` at a time, so the figure's wall time is less than this sum.
+            "sum_of_run_times_when_computed_s": sum(i.get("total_time_s", 0.0) for i in infos),
+            "workers": workers(),
+        }
+        self.document["finished"] = _now()
+        self.write()
+        return self.document
+
+    def save_figure(self, figure, stem: str | None = None):
+        return save_figure(figure, self.out_dir / (stem or self.name), bbox_inches="tight")
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

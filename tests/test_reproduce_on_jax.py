@@ -1,0 +1,55 @@
+"""`KERAS_BACKEND=jax python -m reproduce figure3 --quick` with TensorFlow unimportable, as on the
+accelerator machine (which has JAX but no TensorFlow), against the same figure on TensorFlow."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import keras
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+#: Runs `python -m reproduce ARGS` with `import tensorflow` failing.
+WITHOUT_TENSORFLOW = ("import runpy, sys; sys.modules['tensorflow'] = None; "
+                      "sys.argv = ['reproduce'] + sys.argv[1:]; "
+                      "runpy.run_module('reproduce', run_name='__main__', alter_sys=True)")
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="driven from the TensorFlow run of the suite (compares both)")
+def test_figure3_quick_on_jax_without_tensorflow(tmp_path, shared_data_dir):
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    done = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, "figure3", "--quick",
+                           "--out", str(tmp_path / "jax"), "--data-dir", str(shared_data_dir)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    on_jax = json.loads((tmp_path / "jax" / "figure3" / "figure3.json").read_text())
+    assert on_jax["versions"]["keras_backend"] == "jax"
+    assert on_jax["device"]["backend"] == "jax"
+    assert all(run["info"]["backend"] == "jax" for run in on_jax["runs"].values())
+    assert (tmp_path / "jax" / "figure3" / "figure3.png").stat().st_size > 1000
+
+    from reproduce import figure3
+
+    on_tf = figure3.run(out_dir=tmp_path / "tf" / "figure3", data_dir=str(shared_data_dir),
+                        quick=True)
+    for name, entry in on_tf["results"]["selected"].items():
+        other = on_jax["results"]["selected"][name]
+        assert other["learning_rate"] == entry["learning_rate"], name
+        # "mixed" precision: float32 products, whose rounding differs between the backends.
+        assert other["final_relative_gap"] == pytest.approx(entry["final_relative_gap"],
+                                                            rel=1e-5), name
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="driven from the TensorFlow run of the suite")
+def test_figure5_right_on_jax_says_it_needs_tensorflow(tmp_path):
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    done = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, "figure5_right", "--quick",
+                           "--out", str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode != 0
+    assert "needs the TensorFlow backend" in done.stderr
