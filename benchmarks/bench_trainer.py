@@ -1,66 +1,109 @@
-"""Benchmark: the compiled trainer against a naive `model.fit` loop and a plain numpy loop.
+"""Benchmark: the full-batch trainer on each backend against hand-written loops, in one run.
 
-All three train the same depth-3 linear network (hidden width 1, no bias) by full-batch gradient
-descent on the same ℓ4 Ethanol problem (loader defaults; partial data if that is what is there),
-measured side by side in one process, and the script prints the ratios:
+Every method trains the same depth-3 linear network (hidden width 1, no bias) by full-batch
+gradient descent on the same ℓ4 Ethanol problem (loader defaults; partial data if that is what
+is there), for 1 configuration and for a batch of 10 learning rates:
 
-- naive Keras: `Sequential([OverparamDense(1, depth=3, hidden_units=1, use_bias=False)])`,
-  SGD, `LpLoss(4)`, `fit(X, y, batch_size=n, epochs=E)`: one full batch per epoch; steps are
-  timed with a callback (first epoch excluded: tracing), not by fit's wall time;
-- numpy: the same iteration written in numpy (float64 and float32), one configuration;
-- the trainer (`tf_overparam.trainer.train`), one configuration (the like-for-like ratio) and a
-  batch of 10 learning rates (how the figures use it), in each dtype.
+- `tf_overparam.fullbatch.train` on TensorFlow (this process) and on JAX (a worker process:
+  Keras fixes its backend per process), float32 and "mixed" precision;
+- the trainer as it was before the restructure (`tf_overparam/trainer.py` at commit 99ed0c0,
+  read from git), on TensorFlow: the "no regression" reference;
+- a hand-written JAX loop: `jax.jit` + `lax.scan`, autograd, float32, `jax.vmap` over the 10
+  learning rates (in the JAX worker);
+- numpy float32 (10 configurations as one batched loop); `model.fit` (1 configuration);
+- the same-shape matrix products alone (the two products with X per iteration, forward and
+  back, nothing else), in a jitted JAX loop and in numpy: the throughput ceiling.
+
+Rounds alternate between all methods (medians are reported), so that load on the shared machine
+hits every method alike. GFLOP/s counts 4·n·d flops per configuration-iteration (the two
+products with X; everything else is O(d) for width-1 chains).
 
 Usage:
-    python benchmarks/bench_trainer.py [--data-dir DIR] [--precision] [--figures]
+    python benchmarks/bench_trainer.py [--data-dir DIR] [--rounds 3] [--steps 20000] [--precision]
 
-`--precision` compares float32 and mixed precision with float64 on 100K-iteration ℓ4 runs.
-`--figures` also times `python -m reproduce <figure>` for the five regression figures at full
-settings, each in a fresh process writing into a temporary folder (minutes).
+`--precision` instead compares float32 and mixed precision with float64 on 100K-iteration ℓ4
+runs (the check behind the figures' "mixed" setting).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
 import pathlib
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-LR = 1e-4  # a stable rate for all three (the loss value does not matter for timing)
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+LR = 1e-4  # stable for every method (the loss value does not matter for timing)
 DEPTH = 3
-REGRESSION_FIGURES = ["figure2", "figure3", "figure4_left", "figure4_right", "figure5_left"]
+BATCHES = (1, 10)
+LEGACY_COMMIT = "99ed0c0"
 
 
 def load(data_dir):
-    try:
-        from tf_overparam.datasets import load_ethanol
+    from tf_overparam.datasets import load_ethanol
 
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            X, y, meta = load_ethanol(data_dir, allow_partial=True)
-        return X, y, f"Ethanol, {meta['n_rows']} rows (partial={meta['partial']})"
-    except Exception as exc:  # noqa: BLE001 - a benchmark should still run without the data
-        rng = np.random.default_rng(0)
-        X = rng.normal(size=(1316, 128))
-        y = X @ rng.normal(size=128) / 12 + rng.normal(size=1316) * 0.3
-        return X, y, f"synthetic 1316 x 128 (data not found: {type(exc).__name__})"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X, y, meta = load_ethanol(data_dir, allow_partial=True)
+    return X, y, f"Ethanol, {meta['n_rows']} rows × {X.shape[1]} features"
 
 
-def initial_factors(d, seed=0):
-    rng = np.random.default_rng(seed)
-    return [rng.normal(0, 0.01, size=(d, 1)), rng.normal(0, 0.01, size=(1, 1)),
-            rng.normal(0, 0.01, size=(1, 1))]
+def initial_factors(d):
+    rng = np.random.default_rng(0)
+    return [rng.normal(0, 0.01, size=s) for s in [(d, 1), (1, 1), (1, 1)]]
 
 
-def bench_fit(X, y, epochs):
+# ---- methods (each returns configuration-iterations per second) ------------------------------
+
+
+def trainer(X, y, batch, steps, dtype, train=None, network=None):
+    if train is None:
+        from tf_overparam.fullbatch import LinearNetwork, train
+        network = LinearNetwork(depth=DEPTH, hidden_units=1)
+    result = train(X, y, network, "gd", p=4, learning_rates=[LR] * batch, steps=steps,
+                   record_every=100, dtype=dtype, jit_compile=True)
+    return result.steps_per_second * batch
+
+
+def numpy_loop(X, y, batch, steps):
+    """Batched float32 numpy GD: rows are configurations (K_1 as (B, d), scalars as (B,))."""
+    X = X.astype(np.float32)
+    XT = np.ascontiguousarray(X.T)
+    y = y.astype(np.float32)
+    K1, k2, k3 = (np.repeat(f.reshape(1, -1).astype(np.float32), batch, 0)
+                  for f in initial_factors(X.shape[1]))
+    k2, k3, lr, n = k2[:, 0], k3[:, 0], np.float32(LR), X.shape[0]
+    start = time.perf_counter()
+    for _ in range(steps):
+        s = k2 * k3
+        r = (K1 * s[:, None]) @ XT - y  # (B, n)
+        G = (r * r * r) @ X / n  # (B, d)
+        a = np.einsum("bd,bd->b", K1, G)
+        K1, k2, k3 = K1 - lr * G * s[:, None], k2 - lr * a * k3, k3 - lr * a * k2
+    return steps * batch / (time.perf_counter() - start)
+
+
+def numpy_matmul(X, batch, steps):
+    X = X.astype(np.float32)
+    XT = np.ascontiguousarray(X.T)
+    K = np.full((batch, X.shape[1]), 1e-3, np.float32)
+    start = time.perf_counter()
+    for _ in range(steps):
+        K = K - np.float32(1e-9) * ((K @ XT) @ X)
+    return steps * batch / (time.perf_counter() - start)
+
+
+def model_fit(X, y, epochs=60):
     import keras
 
     import tf_overparam
@@ -74,141 +117,210 @@ def bench_fit(X, y, epochs):
 
     class Stamp(keras.callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
-            stamps.append(("begin", time.perf_counter()))
+            stamps.append(time.perf_counter())
 
-        def on_train_batch_end(self, batch, logs=None):
-            stamps.append(("end", time.perf_counter()))
-
-    model.fit(X.astype(np.float32), y.astype(np.float32), batch_size=X.shape[0],
-              epochs=epochs, shuffle=False, verbose=0, callbacks=[Stamp()])
-    begins = [t for kind, t in stamps if kind == "begin"]
-    ends = [t for kind, t in stamps if kind == "end"]
-    # From the start of epoch 2 to the end of the last: every step and all per-epoch overhead
-    # of fit (callbacks, logs), i.e. what one iteration of a model.fit loop costs.
-    return (len(begins) - 1) / (ends[-1] - begins[1])
+    model.fit(X.astype(np.float32), y.astype(np.float32), batch_size=X.shape[0], epochs=epochs,
+              shuffle=False, verbose=0, callbacks=[Stamp()])
+    # From the start of epoch 2 to the start of the last: every step and fit's per-epoch work.
+    return (len(stamps) - 2) / (stamps[-1] - stamps[1])
 
 
-def bench_numpy(X, y, steps, dtype):
-    X = X.astype(dtype)
-    y = y.astype(dtype)
-    K1, k2, k3 = (f.astype(dtype) for f in initial_factors(X.shape[1]))
-    n = X.shape[0]
+def legacy_module():
+    """tf_overparam/trainer.py as it was before the restructure, from git (None if unavailable)."""
+    try:
+        source = subprocess.run(["git", "show", f"{LEGACY_COMMIT}:tf_overparam/trainer.py"],
+                                cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = pathlib.Path(tempfile.mkdtemp()) / "legacy_trainer.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("legacy_trainer", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["legacy_trainer"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---- the JAX worker -----------------------------------------------------------------------------
+
+
+def hand_written_jax(X, y, batch, steps):
+    """jax.jit + lax.scan, autograd, float32; vmap over the learning rates for batch > 1."""
+    import jax
+    import jax.numpy as jnp
+
+    Xj, Y = jnp.asarray(X, jnp.float32), jnp.asarray(y, jnp.float32)[:, None]
+    start_factors = [jnp.asarray(f, jnp.float32) for f in initial_factors(X.shape[1])]
+
+    def loss(params):
+        K1, K2, K3 = params
+        return jnp.mean((Xj @ (K1 @ (K2 @ K3)) - Y) ** 4) / 4
+
+    def run(params, lr):
+        def step(params, _):
+            value, grads = jax.value_and_grad(loss)(params)
+            return [p - lr * g for p, g in zip(params, grads)], value
+        return jax.lax.scan(step, params, None, length=steps)
+
+    if batch == 1:
+        function, rates = jax.jit(run), jnp.float32(LR)
+    else:
+        function, rates = jax.jit(jax.vmap(run, in_axes=(None, 0))), jnp.full(batch, LR, jnp.float32)
+    jax.block_until_ready(function(start_factors, rates))  # compile
     start = time.perf_counter()
-    for _ in range(steps):
-        s2 = k2 @ k3  # (1, 1)
-        kernel = K1 @ s2  # (d, 1)
-        r = X @ kernel - y[:, None]
-        G = X.T @ (r * r * r) / n
-        g1 = G @ s2.T
-        a2 = K1.T @ G
-        g2 = a2 @ k3.T
-        g3 = k2.T @ a2
-        K1, k2, k3 = K1 - LR * g1, k2 - LR * g2, k3 - LR * g3
-    return steps / (time.perf_counter() - start)
+    jax.block_until_ready(function(start_factors, rates))
+    return steps * batch / (time.perf_counter() - start)
 
 
-def bench_trainer(X, y, steps, dtype, batch, jit=True):
-    from tf_overparam.trainer import LinearNetwork, train
+def jax_matmul(X, batch, steps):
+    import jax
+    import jax.numpy as jnp
 
-    result = train(X, y, LinearNetwork(depth=DEPTH, hidden_units=1), "gd", p=4,
-                   learning_rates=[LR] * batch, steps=steps, record_every=100, dtype=dtype,
-                   jit_compile=jit)
-    return result.steps_per_second, result.compile_time_s, result.device
+    Xj = jnp.asarray(X, jnp.float32)
+    XT = jnp.asarray(np.ascontiguousarray(X.T), jnp.float32)
+    K = jnp.full((batch, X.shape[1]), 1e-3, jnp.float32)
+    loop = jax.jit(lambda K: jax.lax.fori_loop(0, steps, lambda i, K: K - 1e-9 * ((K @ XT) @ Xj), K))
+    jax.block_until_ready(loop(K))
+    start = time.perf_counter()
+    jax.block_until_ready(loop(K))
+    return steps * batch / (time.perf_counter() - start)
+
+
+def jax_worker(data_dir):
+    """Answer one JSON command per stdin line with one JSON result line (KERAS_BACKEND=jax)."""
+    X, y, _ = load(data_dir)
+    for line in sys.stdin:
+        command = json.loads(line)
+        method, batch, steps = command["method"], command["batch"], command["steps"]
+        if method == "trainer":
+            value = trainer(X, y, batch, steps, command["dtype"])
+        elif method == "hand":
+            value = hand_written_jax(X, y, batch, steps)
+        else:
+            value = jax_matmul(X, batch, steps)
+        print(json.dumps({"value": value}), flush=True)
+
+
+class JaxWorker:
+    def __init__(self, data_dir):
+        env = {**os.environ, "KERAS_BACKEND": "jax"}
+        command = [sys.executable, __file__, "--worker"]
+        if data_dir:
+            command += ["--data-dir", str(data_dir)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, env=env, cwd=ROOT)
+
+    def __call__(self, **command):
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the JAX worker stopped")
+        return json.loads(line)["value"]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
 
 
 def precision_check(X, y, steps=100_000):
     """Max relative difference of the ℓ4 gap curves, float32 / mixed against float64."""
+    from tf_overparam.fullbatch import LinearNetwork, train
     from tf_overparam.optimal_loss import optimal_loss
-    from tf_overparam.trainer import LinearNetwork, train
 
     optimum = optimal_loss(X, y, 4).loss
-    print(f"\nPrecision (l4, {steps:,} iterations, gap L - L* compared with float64 where both "
+    print(f"Precision (ℓ4, {steps:,} iterations, gap L − L* compared with float64 where both "
           "are finite):")
     for depth, lrs in ((1, [5e-4, 1e-3]), (3, [5e-4, 1e-3])):
-        curves, rates = {}, {}
-        for dtype in ("float64", "mixed", "float32"):
-            result = train(X, y, LinearNetwork(depth=depth), "gd", p=4, learning_rates=lrs,
-                           steps=steps, record_every=100, dtype=dtype)
-            curves[dtype], rates[dtype] = result, result.steps_per_second
-        reference = curves["float64"].losses - optimum
+        results = {dtype: train(X, y, LinearNetwork(depth=depth), "gd", p=4, learning_rates=lrs,
+                                steps=steps, record_every=100, dtype=dtype)
+                   for dtype in ("float64", "mixed", "float32")}
+        reference = results["float64"].losses - optimum
         for dtype in ("mixed", "float32"):
-            gap = curves[dtype].losses - optimum
+            gap = results[dtype].losses - optimum
             both = np.isfinite(gap) & np.isfinite(reference)
             for row, lr in enumerate(lrs):
                 diff = np.abs(gap[row] - reference[row])[both[row]] / reference[row][both[row]]
                 print(f"  depth {depth} lr {lr:g} {dtype:<8} max rel. diff {diff.max():.1e}; "
-                      f"diverged at {curves[dtype].diverged_at[row]} vs "
-                      f"{curves['float64'].diverged_at[row]} (float64); "
-                      f"{rates[dtype] / rates['float64']:.1f}x the float64 speed")
+                      f"diverged at {results[dtype].diverged_at[row]} vs "
+                      f"{results['float64'].diverged_at[row]} (float64)")
 
 
-def time_figures(data_dir):
-    rows = []
-    with tempfile.TemporaryDirectory() as out:
-        for name in REGRESSION_FIGURES:
-            command = [sys.executable, "-m", "reproduce", name, "--out", out]
-            if data_dir:
-                command += ["--data-dir", str(data_dir)]
-            start = time.perf_counter()
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL,
-                           cwd=pathlib.Path(__file__).resolve().parents[1])
-            rows.append((name, time.perf_counter() - start))
-            print(f"  {name:<14} {rows[-1][1]:7.1f} s", flush=True)
-    return rows
+# ---- the run ------------------------------------------------------------------------------------
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--fit-epochs", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20_000)
-    parser.add_argument("--numpy-steps", type=int, default=3_000)
+    parser.add_argument("--numpy-steps", type=int, default=2_000)
     parser.add_argument("--precision", action="store_true",
-                        help="also compare float32 / mixed against float64 over 100K iterations")
-    parser.add_argument("--figures", action="store_true",
-                        help="also time the five regression figures at full settings")
+                        help="compare float32 / mixed with float64 over 100K iterations instead")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-
+    if args.worker:
+        return jax_worker(args.data_dir)
+    os.environ["KERAS_BACKEND"] = "tensorflow"
     X, y, what = load(args.data_dir)
-    print(f"Problem: depth-{DEPTH} linear network (width 1), l4 loss, full batch, lr {LR:g}; "
-          f"data: {what}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    fit = bench_fit(X, y, args.fit_epochs)
-    numpy64 = bench_numpy(X, y, args.numpy_steps, np.float64)
-    numpy32 = bench_numpy(X, y, args.numpy_steps, np.float32)
-    rows = []
-    device = None
-    for dtype in ("mixed", "float32", "float64"):
-        for batch in (1, 10):
-            rate, compile_s, device = bench_trainer(X, y, args.steps, dtype, batch)
-            rows.append((dtype, batch, rate, compile_s, "XLA"))
-    for batch in (1, 10):
-        rate, compile_s, _ = bench_trainer(X, y, args.steps, "mixed", batch, jit=False)
-        rows.append(("mixed", batch, rate, compile_s, "no XLA"))
-
-    print(f"\nTrainer device: {device}")
-    print(f"{'method':<44}{'iterations/s':>14}{'config-iter/s':>15}{'vs fit':>9}{'vs numpy64':>12}")
-    print(f"{'model.fit (float32, 1 config)':<44}{fit:>14,.0f}{fit:>15,.0f}{1.0:>9.1f}"
-          f"{fit / numpy64:>12.2f}")
-    print(f"{'numpy loop float64 (1 config)':<44}{numpy64:>14,.0f}{numpy64:>15,.0f}"
-          f"{numpy64 / fit:>9.1f}{1.0:>12.2f}")
-    print(f"{'numpy loop float32 (1 config)':<44}{numpy32:>14,.0f}{numpy32:>15,.0f}"
-          f"{numpy32 / fit:>9.1f}{numpy32 / numpy64:>12.2f}")
-    for dtype, batch, rate, compile_s, mode in rows:
-        label = f"trainer {dtype} {mode} ({batch} config{'s' if batch > 1 else ''})"
-        print(f"{label:<44}{rate:>14,.0f}{rate * batch:>15,.0f}{rate * batch / fit:>9.0f}"
-              f"{rate * batch / numpy64:>12.1f}   (compile {compile_s:.1f} s)")
-    like = {dtype: rate for dtype, batch, rate, _, mode in rows if batch == 1 and mode == "XLA"}
-    print(f"\nLike for like (one configuration, mixed precision): trainer / model.fit = "
-          f"{like['mixed'] / fit:.0f}x (goal >= 100x); trainer / numpy float64 = "
-          f"{like['mixed'] / numpy64:.1f}x (goal >= 1x)")
     if args.precision:
-        precision_check(X, y)
-    if args.figures:
-        print("\nFive regression figures at full settings (fresh processes, empty run store):")
-        times = time_figures(args.data_dir)
-        total = sum(t for _, t in times)
-        print(f"  {'total':<14} {total:7.1f} s (goal <= 300 s); load average "
-              f"{os.getloadavg()[0]:.2f}")
+        return precision_check(X, y)
+    n, d = X.shape
+    legacy = legacy_module()
+    worker = JaxWorker(args.data_dir)
+    steps = args.steps
+    methods = {}
+    for batch in BATCHES:
+        methods[("trainer, JAX, float32", batch)] = lambda b=batch: worker(
+            method="trainer", batch=b, steps=steps, dtype="float32")
+        methods[("trainer, JAX, mixed", batch)] = lambda b=batch: worker(
+            method="trainer", batch=b, steps=steps, dtype="mixed")
+        methods[("trainer, TensorFlow, float32", batch)] = lambda b=batch: trainer(
+            X, y, b, steps, "float32")
+        methods[("trainer, TensorFlow, mixed", batch)] = lambda b=batch: trainer(
+            X, y, b, steps, "mixed")
+        if legacy is not None:
+            network = legacy.LinearNetwork(depth=DEPTH, hidden_units=1)
+            for dtype in ("float32", "mixed"):
+                methods[(f"old trainer ({LEGACY_COMMIT}), TensorFlow, {dtype}", batch)] = (
+                    lambda b=batch, t=dtype, net=network: trainer(X, y, b, steps, t, legacy.train,
+                                                                  net))
+        methods[("hand-written JAX loop (jit + scan" + (", vmap)" if batch > 1 else ")"),
+                 batch)] = lambda b=batch: worker(method="hand", batch=b, steps=steps)
+        methods[("numpy float32", batch)] = lambda b=batch: numpy_loop(X, y, b, args.numpy_steps)
+        methods[("matrix products alone, JAX", batch)] = lambda b=batch: worker(
+            method="matmul", batch=b, steps=steps)
+        methods[("matrix products alone, numpy", batch)] = lambda b=batch: numpy_matmul(
+            X, b, args.numpy_steps)
+    methods[("model.fit", 1)] = lambda: model_fit(X, y)
+
+    print(f"Problem: depth-{DEPTH} linear network (width 1), ℓ4 loss, full batch, lr {LR:g}; "
+          f"data: {what}; {args.rounds} alternating rounds; load average "
+          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
+    samples = {key: [] for key in methods}
+    for round_ in range(args.rounds):
+        for key, method in methods.items():
+            samples[key].append(method())
+        print(f"  round {round_ + 1}/{args.rounds} done", flush=True)
+    worker.close()
+    median = {key: float(np.median(values)) for key, values in samples.items()}
+    flops = 4.0 * n * d / 1e9
+    print(f"\nconfiguration-iterations/s (median of {args.rounds}); GFLOP/s = 4·n·d per "
+          "configuration-iteration")
+    for batch in BATCHES:
+        hand = next(v for (name, b), v in median.items() if b == batch and name.startswith("hand"))
+        ceiling = median[("matrix products alone, JAX", batch)]
+        print(f"\n{batch} configuration{'s' if batch > 1 else ''}:")
+        print(f"  {'method':<52}{'config-it/s':>12}{'GFLOP/s':>9}{'vs hand JAX':>13}"
+              f"{'of matmul':>11}")
+        for (name, b), value in median.items():
+            if b == batch:
+                print(f"  {name:<52}{value:>12,.0f}{value * flops:>9.1f}{value / hand:>12.2f}×"
+                      f"{value / ceiling:>10.0%}")
+    fit = median[("model.fit", 1)]
+    print(f"\n  model.fit (1 configuration): {fit:,.0f} iterations/s; the best trainer is "
+          f"{max(v for (k, b), v in median.items() if b == 1 and k.startswith('trainer')) / fit:,.0f}"
+          "× faster")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from keras import ops
 import tf_overparam
 from reproduce.provenance import cpu_name
 from reproduce.records import write_json
+from tf_overparam.fullbatch.updates import tf1_momentum
 
 # --- The original's constants (names as in convolutional.py) -------------------------------------
 IMAGE_SIZE = 28
@@ -219,10 +220,10 @@ class TF1Momentum(keras.optimizers.Optimizer):
     """
 
     def __init__(self, learning_rate=0.01, momentum=MOMENTUM, name="tf1_momentum", **kwargs):
+        rule = tf1_momentum(momentum)  # validates `momentum` before any work
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"`momentum` must be in [0, 1), got {momentum!r}.")
         self.momentum = momentum
+        self._rule = rule
 
     def build(self, variables):
         if self.built:
@@ -234,8 +235,11 @@ class TF1Momentum(keras.optimizers.Optimizer):
         learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         accumulator = self.accumulators[self._get_variable_index(variable)]
-        self.assign(accumulator, ops.add(ops.multiply(accumulator, self.momentum), gradient))
-        self.assign_sub(variable, ops.multiply(learning_rate, accumulator))
+        # The one TF1-momentum rule (tf_overparam.fullbatch.updates), applied to Keras variables.
+        (value,), ((accumulated,),) = self._rule.update([gradient], ([accumulator],), [variable],
+                                                        learning_rate)
+        self.assign(accumulator, accumulated)
+        self.assign(variable, value)
 
     def get_config(self):
         config = super().get_config()

@@ -4,7 +4,7 @@ import numpy as np
 
 
 def psd_power(matrix, exponent):
-    """[M]^a for a symmetric PSD matrix by eigendecomposition, with [·]^0 := I (DESIGN.md §2).
+    """[M]^a for a symmetric PSD matrix by eigendecomposition, with [·]^0 := I (docs/design.md §1).
 
     Eigenvalues below round-off are treated as exact zeros, as the paper's 0^a = 0 for a > 0.
     """

@@ -29,7 +29,7 @@ def test_direction_matches_eq9(shape, depth, kind):
     actual = ops.convert_to_numpy(end_to_end_direction(kernel, gradient, depth))
     np.testing.assert_allclose(actual, expected, **float64_tolerance())
     if kind == "zero" and depth >= 2:
-        assert np.all(actual == 0), "at K_e = 0 the rule must not move (DESIGN.md §2)"
+        assert np.all(actual == 0), "at K_e = 0 the rule must not move (docs/design.md §2)"
 
 
 def test_depth_one_is_the_gradient_itself():

@@ -15,4 +15,9 @@ def test_readme_has_examples():
 
 @pytest.mark.parametrize("index", range(len(EXAMPLES)))
 def test_readme_example_runs(index):
+    import keras
+
+    if "fullbatch" in EXAMPLES[index] and keras.backend.backend() == "torch":
+        pytest.skip("the full-batch trainer runs on TensorFlow and JAX; its torch error is "
+                    "tested in test_fullbatch_backends.py")
     exec(compile(EXAMPLES[index], f"README.md example {index}", "exec"), {"__name__": "readme_example"})

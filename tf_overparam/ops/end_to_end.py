@@ -101,7 +101,7 @@ def end_to_end_direction_svd(kernel, gradient, depth):
     With K_e = U diag(s) Vᵀ (thin, m = min(d, k) columns) the direction splits into the part
     inside both singular subspaces, U (Λ ∘ Uᵀ G V) Vᵀ with Λ_ab = Σ_j s_a^{2(N−j)/N} s_b^{2(j−1)/N},
     and the parts in the orthogonal complements, where only one term of the sum survives
-    (DESIGN.md §2): (I − UUᵀ) G V diag(s^{2−2/N}) Vᵀ and U diag(s^{2−2/N}) Uᵀ G (I − VVᵀ).
+    (docs/design.md §2): (I − UUᵀ) G V diag(s^{2−2/N}) Vᵀ and U diag(s^{2−2/N}) Uᵀ G (I − VVᵀ).
     Cost O(d·k·min(d, k)).
 
     Args:
