@@ -49,7 +49,10 @@ def compile_function(function, xla: bool):
     if name() == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(function, jit_compile=xla)
+        # reduce_retracing: after configurations drop out, one trace with a dynamic batch
+        # size serves every later size (XLA still compiles per shape). No autograph: the loops
+        # are keras.ops loops already, and converting the code costs tracing time.
+        return tf.function(function, jit_compile=xla, reduce_retracing=True, autograph=False)
     if name() == "jax":
         import jax
 

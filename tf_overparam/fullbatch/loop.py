@@ -207,7 +207,8 @@ class _Loop:
             buffer = ops.slice_update(buffer, (r, ops.zeros_like(r)), ops.expand_dims(first, 0))
             return (*carry, buffer)
 
-        buffer = ops.full((self.max_records, initial_loss.shape[0]), float("nan"),
+        # ops.shape: the number of configurations may be left dynamic by the compiler.
+        buffer = ops.full((self.max_records, ops.shape(initial_loss)[0]), float("nan"),
                           dtype=initial_loss.dtype)
         return ops.fori_loop(0, n_records, record,
                              (t, params, state, alive, diverged_at, level_steps, buffer))
