@@ -198,7 +198,7 @@ def plot(session, runs, config):
                                            figsize=(5.4 * len(config["losses"]), 4.0))
         axes = list(np.atleast_1d(axes))
         for ax, p in zip(axes, config["losses"]):
-            optimum, reference = session.gap(p)
+            optimum = session.gap(p)[0]
             for depth in config["depths"]:
                 color = plotting.DEPTH_COLORS[depth]
                 for width, ls in zip(config["hidden_units"], ("-", ":")):
@@ -214,11 +214,8 @@ def plot(session, runs, config):
                                 f"end-to-end rule N={depth} (Eq. 11), from the width-"
                                 f"{config['hidden_units'][0]} net's start", color="black", ls="--",
                                 lw=0.9, dashes=(4, 3) if depth == 2 else (1.5, 2))
-            plotting.decorate_gap_axes(
-                ax, p, optimum, reference, session.provenance,
-                title=f"ℓ{p} loss, lr {plotting.lr_text(config['learning_rate'])}")
-            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.06))
+            session.decorate(ax, p, f"ℓ{p} loss, lr {plotting.lr_text(config['learning_rate'])}",
+                             legend_y=0.06)
         figure.suptitle("Figure 2: deep linear networks vs. the end-to-end update rule",
                         fontsize=11)
-        figure.tight_layout()
         session.save_figure(figure)

@@ -140,7 +140,7 @@ def plot(session, chosen, config):
                                              figsize=(5.2 * len(config["losses"]), 3.9))
         axes = list(axes) if len(config["losses"]) > 1 else [axes]
         for ax, p in zip(axes, config["losses"]):
-            optimum, reference = session.gap(p)
+            optimum = session.gap(p)[0]
             for depth in config["depths"]:
                 _, grid_run, choice = chosen[(p, depth)]
                 if choice["row"] is None:
@@ -149,10 +149,7 @@ def plot(session, chosen, config):
                     ax, grid_run["steps"], grid_run["losses"][choice["row"]], optimum,
                     f"depth {depth} (lr {plotting.lr_text(choice['learning_rate'])})",
                     color=plotting.DEPTH_COLORS[depth], lw=1.4)
-            plotting.decorate_gap_axes(ax, p, optimum, reference, session.provenance,
-                                       title=f"ℓ{p} loss, best learning rate per depth")
-            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.05))
+            session.decorate(ax, p, f"ℓ{p} loss, best learning rate per depth")
         figure.suptitle("Figure 3: gradient descent, depth 1 vs 2 vs 3 (hidden width 1)",
                         fontsize=11)
-        figure.tight_layout()
         session.save_figure(figure)

@@ -10,8 +10,9 @@ figure4_left.png/.pdf and figure4_left.json into DIR/figure4_left (default resul
 AdaGrad and AdaDelta follow Keras 3's update rules with Keras' defaults pinned (AdaGrad
 initial_accumulator_value 0.1, epsilon 1e-7; AdaDelta rho 0.95, epsilon 1e-7); the update rules
 (`tf_overparam.fullbatch.adagrad` / `adadelta`) are tested against `keras.optimizers.Adagrad` /
-`Adadelta`. Depth-1 plain GD is drawn too, as the reference the caption refers to. Grid, horizon and selection rule: those of
-Figure 3 (`reproduce.configs.GRID`); the GD runs are Figure 3's (shared run store).
+`Adadelta`. Depth-1 plain GD is drawn too, as the reference the caption refers to. Grid, horizon
+and selection rule: those of Figure 3 (`reproduce.configs.GRID`); the GD runs are Figure 3's
+(shared run store).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def plot(session, curves):
               "AdaGrad": "#ff7f0e", "AdaDelta": "#17becf"}
     names = {"GD depth 3": "GD, depth-3 network", "GD depth 1": "GD, depth 1 (reference)",
              "AdaGrad": "AdaGrad, depth 1", "AdaDelta": "AdaDelta, depth 1"}
-    optimum, reference = session.gap(P)
+    optimum = session.gap(P)[0]
     with plotting.style():
         figure, ax = plotting.plt.subplots(figsize=(6.0, 4.2))
         for name, (label, grid_run, choice) in curves.items():
@@ -82,9 +83,5 @@ def plot(session, curves):
                 f"{names[name]} (lr {plotting.lr_text(choice['learning_rate'])})",
                 color=colors[name], lw=1.0 if name == "GD depth 1" else 1.6,
                 ls="--" if name == "GD depth 1" else "-")
-        plotting.decorate_gap_axes(ax, P, optimum, reference, session.provenance,
-                                   title="Figure 4-left: depth-3 GD vs AdaGrad, AdaDelta "
-                                         "(ℓ4, best lr each)")
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.05))
-        figure.tight_layout()
+        session.decorate(ax, P, "Figure 4-left: depth-3 GD vs AdaGrad, AdaDelta (ℓ4, best lr each)")
         session.save_figure(figure)

@@ -76,7 +76,7 @@ def run(out_dir=pathlib.Path("results/figure4_right"), data_dir=None, quick=Fals
 
 
 def plot(session, runs, config):
-    optimum, reference = session.gap(P)
+    optimum = session.gap(P)[0]
     with plotting.style():
         figure, ax = plotting.plt.subplots(figsize=(6.0, 4.2))
         for depth, (label, run_) in runs.items():
@@ -87,14 +87,10 @@ def plot(session, runs, config):
                 if other != row:
                     plotting.plot_gap(ax, run_["steps"], run_["losses"][other], optimum, None,
                                       color=plotting.DEPTH_COLORS[depth], lw=0.6, alpha=0.35)
-        plotting.decorate_gap_axes(
-            ax, P, optimum, reference, session.provenance,
-            title=f"Figure 4-right: Adam (lr {plotting.lr_text(config['learning_rate'])}), "
-                  "depth 1 vs 2 vs 3 (ℓ4)")
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.05))
+        session.decorate(ax, P, f"Figure 4-right: Adam (lr "
+                                f"{plotting.lr_text(config['learning_rate'])}), depth 1 vs 2 vs 3 (ℓ4)")
         if len(config["seeds"]) > 1:
             ax.text(0.99, 0.05, f"thick: seed {config['plotted_seed']}; thin: seeds "
                                 f"{', '.join(str(s) for s in config['seeds'][1:])}",
                     transform=ax.transAxes, ha="right", fontsize=7, color="0.4")
-        figure.tight_layout()
         session.save_figure(figure)

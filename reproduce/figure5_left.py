@@ -79,7 +79,7 @@ def run(out_dir=pathlib.Path("results/figure5_left"), data_dir=None, quick=False
 
 
 def plot(session, curves):
-    optimum, reference = session.gap(P)
+    optimum = session.gap(P)[0]
     with plotting.style():
         figure, ax = plotting.plt.subplots(figsize=(6.4, 4.4))
         for (depth, init), (label, grid_run, choice) in curves.items():
@@ -94,9 +94,5 @@ def plot(session, curves):
             text += "; every lr stuck or diverged)" if choice.get("all_eligible_stuck") else ")"
             plotting.plot_gap(ax, grid_run["steps"], grid_run["losses"][choice["row"]],
                               optimum, text, color=plotting.DEPTH_COLORS[depth], ls=ls, lw=1.5)
-        plotting.decorate_gap_axes(ax, P, optimum, reference, session.provenance,
-                                   title="Figure 5-left: depth 4 and 8, near-zero vs identity "
-                                         "init (ℓ4)")
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.05))
-        figure.tight_layout()
+        session.decorate(ax, P, "Figure 5-left: depth 4 and 8, near-zero vs identity init (ℓ4)")
         session.save_figure(figure)

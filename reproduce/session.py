@@ -16,6 +16,7 @@ import numpy as np
 
 from reproduce import provenance as prov
 from reproduce import selection
+from reproduce.plotting import decorate_gap_axes
 from reproduce.plotting import save_figure
 from reproduce.records import rounded
 from reproduce.records import write_json
@@ -250,7 +251,13 @@ class FigureSession:
         self.write()
         return self.document
 
+    def decorate(self, ax, p, title, legend_y=0.05):
+        """The gap axes of the ℓp problem (`plotting.decorate_gap_axes`) and the legend."""
+        decorate_gap_axes(ax, p, *self.gap(p), self.provenance, title=title)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, legend_y))
+
     def save_figure(self, figure, stem: str | None = None):
+        figure.tight_layout()
         return save_figure(figure, self.out_dir / (stem or self.name), bbox_inches="tight")
 
 

@@ -14,6 +14,7 @@ where G = ∂L/∂K_e. All functions accept leading batch dimensions (..., d, k)
 can run many configurations at once, and use `keras.ops` only.
 """
 
+import functools
 import numbers
 
 import numpy as np
@@ -67,6 +68,20 @@ def _transpose(x):
     return ops.swapaxes(x, -1, -2)
 
 
+def _checked(path):
+    """Arguments checked, N = 1 answered (P(G) = G), tensors of one dtype, before `path`."""
+    @functools.wraps(path)
+    def checked(kernel, gradient, depth):
+        depth = _check_arguments(kernel, gradient, depth)
+        if depth == 1:
+            return gradient
+        kernel, gradient = _as_tensors(kernel, gradient)
+        return path(kernel, gradient, depth)
+
+    return checked
+
+
+@_checked
 def end_to_end_direction_single_output(kernel, gradient, depth):
     """Paper Eq. 11: the preconditioned direction for a single-output kernel, in O(d).
 
@@ -80,10 +95,6 @@ def end_to_end_direction_single_output(kernel, gradient, depth):
     Returns:
         P(G), same shape as `gradient`.
     """
-    depth = _check_arguments(kernel, gradient, depth)
-    if depth == 1:
-        return gradient
-    kernel, gradient = _as_tensors(kernel, gradient)
     squared_norm = ops.sum(ops.square(kernel), axis=(-2, -1), keepdims=True)
     is_zero = ops.equal(squared_norm, 0.0)
     # Double `where`: keep 0/0 out of the graph so that no NaN reaches the result or a gradient.
@@ -95,6 +106,7 @@ def end_to_end_direction_single_output(kernel, gradient, depth):
     return ops.where(is_zero, ops.zeros_like(direction), direction)
 
 
+@_checked
 def end_to_end_direction_svd(kernel, gradient, depth):
     """Paper Eq. 9 in singular-value form (Claim 1), for a kernel of any shape, one thin SVD.
 
@@ -112,10 +124,6 @@ def end_to_end_direction_svd(kernel, gradient, depth):
     Returns:
         P(G), same shape as `gradient`.
     """
-    depth = _check_arguments(kernel, gradient, depth)
-    if depth == 1:
-        return gradient
-    kernel, gradient = _as_tensors(kernel, gradient)
     left, singular_values, right_t = ops.svd(kernel, full_matrices=False)
     right = _transpose(right_t)  # (..., k, m)
     singular_values = _zero_below_rank_tolerance(singular_values, kernel)
