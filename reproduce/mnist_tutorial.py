@@ -19,9 +19,8 @@ is reproduced and the comment says how:
   l2_loss(fc2_b)) with TensorFlow's l2_loss(x) = Σx²/2. Keras' L2(l) is l·Σx², so each of the four
   tensors carries `keras.regularizers.L2(2.5e-4)` and the loss is the cross-entropy plus
   `sum(model.losses)` (equal to the original term up to float rounding; tested).
-- Optimizer (`TF1Momentum`): TF1's MomentumOptimizer, a ← μa + g; w ← w − lr·a, μ = 0.9. Keras 3's
-  SGD keeps m ← μm − lr·g; w ← w + m instead: the two agree while lr is constant and differ at
-  every learning-rate drop (Keras' velocity carries the old rate).
+- Optimizer (`TF1Momentum`, stepping through `tf_overparam.fullbatch.tf1_momentum`): TF1's
+  MomentumOptimizer, a ← μa + g; w ← w − lr·a, μ = 0.9 (Keras' SGD differs at every rate drop).
 - Learning rate (`TutorialLearningRate`): tf.train.exponential_decay(0.01, step·64, 55,000, 0.95,
   staircase=True) = 0.01 · 0.95^floor(64·step / 55,000) in float32, read before the step's update
   as TF1 does (the global step is incremented after the update).
@@ -29,7 +28,6 @@ is reproduced and the comment says how:
 `Trainer` runs the steps in a compiled loop (`tf.function`), on whatever device TensorFlow picks.
 `train_model` adds what a long run needs: per-step losses appended to a CSV as they come, the
 validation error every 100 steps (the original's EVAL_FREQUENCY), checkpoints, and resuming.
-This module uses the TensorFlow backend (the training loop is a `tf.function`).
 """
 
 from __future__ import annotations
@@ -222,22 +220,19 @@ class TF1Momentum(keras.optimizers.Optimizer):
     def __init__(self, learning_rate=0.01, momentum=MOMENTUM, name="tf1_momentum", **kwargs):
         rule = tf1_momentum(momentum)  # validates `momentum` before any work
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.momentum = momentum
-        self._rule = rule
+        self.momentum, self._rule = momentum, rule
 
     def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self.accumulators = [self.add_variable_from_reference(v, name="accumulator") for v in variables]
+        if not self.built:
+            super().build(variables)
+            self.accumulators = [self.add_variable_from_reference(v, name="accumulator") for v in variables]
 
     def update_step(self, gradient, variable, learning_rate):
         learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         accumulator = self.accumulators[self._get_variable_index(variable)]
-        # The one TF1-momentum rule (tf_overparam.fullbatch.updates), applied to Keras variables.
-        (value,), ((accumulated,),) = self._rule.update([gradient], ([accumulator],), [variable],
-                                                        learning_rate)
+        # The one TF1-momentum rule (tf_overparam.fullbatch.updates), on Keras variables.
+        (value,), ((accumulated,),) = self._rule.update([gradient], ([accumulator],), [variable], learning_rate)
         self.assign(accumulator, accumulated)
         self.assign(variable, value)
 

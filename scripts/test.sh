@@ -12,7 +12,7 @@ if [ "$#" -gt 0 ]; then
 fi
 CORE_TESTS="tests/test_end_to_end_ops.py tests/test_end_to_end_sgd.py tests/test_overparam_dense.py
   tests/test_losses.py tests/test_transforms.py tests/test_saving.py tests/test_readme.py
-  tests/test_fullbatch.py tests/test_fullbatch_backends.py"
+  tests/test_ops_lp_chain.py tests/test_fullbatch.py tests/test_fullbatch_backends.py"
 status=0
 backends="tensorflow jax torch"
 [ "$TF_OVERPARAM_BACKENDS" = 1 ] || backends=tensorflow

@@ -14,8 +14,16 @@ O(Σ n_{j−1} n_j k) instead of the O(d n²) of forming K_1 K_2 first (width-10
 from tf_overparam.ops.lp import array_namespace
 
 
+def _check_factors(factors):
+    if isinstance(factors, (str, bytes)) or not hasattr(factors, "__len__") or not len(factors):
+        raise ValueError(f"`factors` must be a non-empty list of (..., n_j−1, n_j) arrays, got "
+                         f"{factors!r}.")
+    return list(factors)
+
+
 def suffix_products(factors):
     """[S_1, …, S_N] with S_j = K_{j+1} ⋯ K_N and S_N = None, multiplied right to left."""
+    factors = _check_factors(factors)
     xp = array_namespace(*factors)
     suffixes = [None] * len(factors)
     for j in range(len(factors) - 2, -1, -1):
@@ -26,6 +34,7 @@ def suffix_products(factors):
 
 def chain_product(factors, suffixes=None):
     """The end-to-end kernel K_e = K_1 K_2 ⋯ K_N, shape (..., d, k) (paper Eq. 5)."""
+    factors = _check_factors(factors)
     xp = array_namespace(*factors)
     suffix = (suffix_products(factors) if suffixes is None else suffixes)[0]
     return factors[0] if suffix is None else xp.matmul(factors[0], suffix)
@@ -37,6 +46,7 @@ def apply_chain(inputs, factors):
     With narrow hidden widths (the paper's width 1) this is cheaper than forming the (d, k)
     product first.
     """
+    factors = _check_factors(factors)
     xp = array_namespace(inputs, *factors)
     outputs = inputs
     for factor in factors:
@@ -58,6 +68,7 @@ def factor_gradients(factors, gradient, suffixes=None):
     Returns:
         [∂L/∂K_1, …, ∂L/∂K_N], shaped like the factors.
     """
+    factors = _check_factors(factors)
     xp = array_namespace(gradient, *factors)
     suffixes = suffix_products(factors) if suffixes is None else suffixes
     grads = []

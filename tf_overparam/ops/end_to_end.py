@@ -200,6 +200,8 @@ def end_to_end_update(kernel, gradient, learning_rate, depth, weight_decay=0.0):
         >>> kernel, gradient = np.array([[3.0], [4.0]]), np.array([[1.0], [0.0]])
         >>> new_kernel = end_to_end_update(kernel, gradient, 0.1, depth=2)
     """
+    if isinstance(weight_decay, numbers.Real) and not weight_decay >= 0:
+        raise ValueError(f"`weight_decay` must be a number >= 0, got {weight_decay!r}.")
     direction = end_to_end_direction(kernel, gradient, depth)
     step = ops.multiply(direction, learning_rate)
     if isinstance(weight_decay, numbers.Real) and weight_decay == 0:

@@ -20,6 +20,8 @@ import numbers
 import numpy as np
 from keras import ops
 
+from tf_overparam._validation import validate_p
+
 
 def array_namespace(*arrays):
     """`numpy` when every input is a NumPy array or a Python/NumPy number, else `keras.ops`."""
@@ -47,6 +49,7 @@ def integer_power(x, exponent):
 
 def residual_power(residual, p):
     """sign(r)·|r|^{p−1}, the derivative of (1/p)|r|^p with respect to r (r^{p−1} for even p)."""
+    p = validate_p(p)
     xp = array_namespace(residual)
     if is_even_integer(p):
         return integer_power(residual, int(p) - 1)
@@ -59,7 +62,8 @@ def residual_power(residual, p):
 
 
 def lp_values(residual, p):
-    """(1/p)·|r|^p elementwise."""
+    """(1/p)·|r|^p elementwise (p > 0)."""
+    p = validate_p(p)
     xp = array_namespace(residual)
     if is_even_integer(p):
         return integer_power(residual, int(p)) / p
