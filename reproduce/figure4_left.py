@@ -7,8 +7,8 @@ and AdaDelta (former is actually slower than plain gradient descent)".
 `python -m reproduce figure4_left [--quick] [--out DIR] [--data-dir DIR]` writes
 figure4_left.png/.pdf and figure4_left.json into DIR/figure4_left (default results/figure4_left).
 
-AdaGrad and AdaDelta follow Keras 3's update rules with Keras' defaults pinned (AdaGrad
-initial_accumulator_value 0.1, epsilon 1e-7; AdaDelta rho 0.95, epsilon 1e-7); the update rules
+AdaGrad and AdaDelta follow Keras 3's update rules (AdaGrad initial_accumulator_value 0.1,
+epsilon 1e-7; AdaDelta rho 0.95 and TensorFlow 1's epsilon 1e-8, Keras' being 1e-7); the rules
 (`tf_overparam.fullbatch.adagrad` / `adadelta`) are tested against `keras.optimizers.Adagrad` /
 `Adadelta`. Depth-1 plain GD is drawn too, as the reference the caption refers to. Grid, horizon
 and selection rule: those of Figure 3 (`reproduce.configs.GRID`); the GD runs are Figure 3's
@@ -30,7 +30,7 @@ CONFIG = {
     "gd_depths": [3, 1],  # depth 3 is the paper's curve; depth 1 is the caption's reference
     "adaptive_depth": 1,
     "adagrad": {"initial_accumulator_value": 0.1, "epsilon": 1e-7},
-    "adadelta": {"rho": 0.95, "epsilon": 1e-7},
+    "adadelta": {"rho": 0.95, "epsilon": 1e-8},  # TensorFlow 1's ε, which the paper ran
     "kernel_initializer": "near_zero",
     **configs.GRID,
 }

@@ -74,25 +74,47 @@ def run(out_dir=pathlib.Path("results/figure5_left"), data_dir=None, quick=False
             entry["visible_progress_at"] = first_progress(
                 grid_run["losses"][choice["row"]], grid_run["steps"], fraction)
         selected[f"depth {depth} {init}"] = entry
-    plot(session, curves)
+    plot(session, curves, selected)
     return session.finish({"selected": selected})
 
 
-def plot(session, curves):
+def moving_before_divergence(entry):
+    """For a model whose every non-diverging rate is stuck: the smallest rate that made visible
+    progress before it diverged (the paper's late start), else None."""
+    if not entry.get("all_eligible_stuck"):
+        return None
+    moved = [g for g in entry["grid_outcomes"]
+             if g["visible_progress_at"] is not None and g["diverged_at"] is not None]
+    return min(moved, key=lambda g: g["learning_rate"]) if moved else None
+
+
+def plot(session, curves, selected):
     optimum = session.gap(P)[0]
+    # Stuck lines lie on each other at the initial loss: distinct dashes and widths tell them apart.
+    stuck_style = {4: {"ls": (0, (6, 2)), "lw": 2.6}, 8: {"ls": (0, (1, 1.5)), "lw": 1.4}}
     with plotting.style():
         figure, ax = plotting.plt.subplots(figsize=(6.4, 4.4))
         for (depth, init), (label, grid_run, choice) in curves.items():
             ls = "-" if init == "near_zero" else "--"
+            name = "depth 1" if depth == 1 else f"depth {depth}, {init.replace('_', '-')} init"
+            color = plotting.DEPTH_COLORS[depth]
             if choice["row"] is None:
-                ax.plot([], [], color=plotting.DEPTH_COLORS[depth], ls=ls,
-                        label=f"depth {depth}, {init.replace('_', '-')} init: every lr diverged")
+                ax.plot([], [], color=color, ls=ls, label=f"{name}: every lr diverged")
                 continue
-            text = ("depth 1" if depth == 1 else
-                    f"depth {depth}, {init.replace('_', '-')} init")
-            text += f" (lr {plotting.lr_text(choice['learning_rate'])}"
-            text += "; every lr stuck or diverged)" if choice.get("all_eligible_stuck") else ")"
+            style = {"ls": ls, "lw": 1.5}
+            text = f"{name} (lr {plotting.lr_text(choice['learning_rate'])})"
+            if choice.get("all_eligible_stuck"):
+                style = stuck_style.get(depth, style)
+                text = f"{name}: every lr that does not diverge is stuck"
             plotting.plot_gap(ax, grid_run["steps"], grid_run["losses"][choice["row"]],
-                              optimum, text, color=plotting.DEPTH_COLORS[depth], ls=ls, lw=1.5)
+                              optimum, text, color=color, **style)
+            moved = moving_before_divergence(selected[f"depth {depth} {init}"])
+            if moved is not None:
+                row = list(grid_run["learning_rates"]).index(moved["learning_rate"])
+                plotting.plot_gap(
+                    ax, grid_run["steps"], grid_run["losses"][row], optimum,
+                    f"{name}, lr {plotting.lr_text(moved['learning_rate'])}: moves at "
+                    f"{moved['visible_progress_at']:,}, diverges at {moved['diverged_at']:,}",
+                    color=color, ls="-", lw=1.0, alpha=0.8)
         session.decorate(ax, P, "Figure 5-left: depth 4 and 8, near-zero vs identity init (ℓ4)")
         session.save_figure(figure)

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from reproduce.provenance import partial_label  # noqa: E402
+from reproduce.provenance import data_label  # noqa: E402
 from reproduce.selection import GAP_THRESHOLDS  # noqa: E402
 
 STYLE = {
@@ -68,10 +68,10 @@ def decorate_gap_axes(ax, p, optimum, reference, provenance, title=None, thresho
             ax.annotate(f"rel. gap {g:g}", xy=(1.0, g * (reference - optimum)),
                         xycoords=("axes fraction", "data"), ha="right", va="bottom",
                         fontsize=6, color="0.45")
-    label = partial_label(provenance)
+    label = data_label(provenance)
     if label:
-        ax.text(0.01, 0.01, label, transform=ax.transAxes, fontsize=7, color="#a00000",
-                ha="left", va="bottom")
+        ax.text(0.01, 0.01, label, transform=ax.transAxes, fontsize=7,
+                color="#a00000" if provenance["partial"] else "0.35", ha="left", va="bottom")
 
 
 def lr_text(lr) -> str:

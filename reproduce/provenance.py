@@ -106,6 +106,9 @@ def load_ethanol_problem(data_dir=None, **loader_options) -> tuple[np.ndarray, n
         "feature_std_min": float(np.nanmin(feature_std)),
         "feature_std_max": float(np.nanmax(feature_std)),
         "sha256_verified": meta.get("sha256_verified"),
+        "batches_reconstructed": meta.get("batches_reconstructed", []),
+        "rows_reconstructed": meta.get("rows_reconstructed", 0),
+        "reconstructed": meta.get("reconstructed"),
         "loader": "tf_overparam.datasets.load_ethanol(data_dir, allow_partial=True"
                   + "".join(f", {k}={v!r}" for k, v in loader_options.items()) + ")",
         "loader_warnings": [str(w.message) for w in caught],
@@ -114,7 +117,13 @@ def load_ethanol_problem(data_dir=None, **loader_options) -> tuple[np.ndarray, n
     return X, y, provenance
 
 
-def partial_label(provenance: dict) -> str | None:
-    if not provenance["partial"]:
-        return None
-    return f"partial data: {provenance['rows']:,} of {FULL_ROWS:,} rows"
+def data_label(provenance: dict) -> str | None:
+    """What every plot says about its data when it is not the exact, complete set."""
+    if provenance["partial"]:
+        return f"partial data: {provenance['rows']:,} of {FULL_ROWS:,} rows"
+    if provenance.get("rows_reconstructed"):
+        batches = " and ".join(str(b) for b in provenance["batches_reconstructed"])
+        return (f"{provenance['rows_reconstructed']:,} rows of batch"
+                f"{'es' if len(provenance['batches_reconstructed']) > 1 else ''} {batches} "
+                "reconstructed (5 significant digits)")
+    return None
