@@ -92,13 +92,11 @@ class FigureSession:
 
     def request(self, label: str, model, rule, *, p: int, learning_rates, seeds=(0,),
                 steps: int, record_every: int, dtype: str = "mixed",
-                divergence_factor: float = 1e6, grid: bool = False, data=None,
-                initial_factors=None) -> Request:
+                divergence_factor: float = 1e6, grid: bool = False, data=None) -> Request:
         """Describe one `tf_overparam.fullbatch.train` call; run it with `execute`.
 
         `data`: optional (X, y, description) to train on instead of the session's data; such
-        runs have no optimum, so no gap levels. `initial_factors`: optional fixed start (its
-        fingerprint enters the key).
+        runs have no optimum, so no gap levels.
         """
         import keras
 
@@ -121,13 +119,7 @@ class FigureSession:
         }
         if data is not None:
             spec["data_description"] = data[2]
-        if initial_factors is not None:
-            spec["initial_factors"] = prov.data_fingerprint(
-                np.concatenate([np.ravel(f) for f in initial_factors]), np.zeros(1))
-        request = Request(label, model, rule, spec, grid,
-                          None if data is None else (data[0], data[1]))
-        request.initial_factors = initial_factors
-        return request
+        return Request(label, model, rule, spec, grid, None if data is None else (data[0], data[1]))
 
     def grid_request(self, label, model, rule, setup: dict, p: int) -> Request:
         """A learning-rate grid (one seed) with the settings of `setup`."""
@@ -153,10 +145,6 @@ class FigureSession:
         grid requests also get their learning-rate selection (`self.selections[label]`)."""
         return self.store.execute(requests, self._compute, self._record, workers())
 
-    def train(self, label: str, model, rule, **kwargs):
-        """One stored run (see `request` for the arguments); returns the run dict."""
-        return self.execute([self.request(label, model, rule, **kwargs)])[label]
-
     def _compute(self, request: Request):
         from tf_overparam.fullbatch import train
 
@@ -180,7 +168,7 @@ class FigureSession:
                        steps=spec["steps"], record_every=spec["record_every"],
                        loss_levels=spec["loss_levels"], dtype=spec["dtype"],
                        divergence_factor=spec["divergence_factor"], progress=progress,
-                       initial_factors=request.initial_factors, chunk_steps=20_000)
+                       chunk_steps=20_000)
         info = {**result.describe(), "spec_key": request.key,
                 "total_time_s": time.perf_counter() - start, "cached": False}
         print(f"    {request.label}: done in {info['total_time_s']:.1f} s "

@@ -237,6 +237,13 @@ def test_graph_and_xla_agree_and_auto_switches_to_xla():
     assert auto.diverged_at[1] >= 0
 
 
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX refuses jit_compile=False")
+def test_jax_refuses_a_plain_graph_naming_the_argument():
+    X, y = _problem()
+    with pytest.raises(ValueError, match="`jit_compile=False`"):
+        train(X, y, LinearNetwork(depth=2), "gd", jit_compile=False, steps=10)
+
+
 def test_stops_when_every_configuration_diverged():
     X, y = _problem(n=32, d=4)
     dead = train(X, y, LinearNetwork(depth=2, stddev=0.3), "gd", p=4, learning_rates=[30.0],

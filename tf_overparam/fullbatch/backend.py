@@ -11,7 +11,6 @@ Nothing here imports TensorFlow unless the backend is TensorFlow.
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 
 import keras
@@ -151,10 +150,3 @@ def quiet():
             if _QUIET_STATE["depth"] == 0:
                 logger.setLevel(_QUIET_STATE["previous_level"])
 
-
-def quietly(function):
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with quiet():
-            return function(*args, **kwargs)
-    return wrapper
