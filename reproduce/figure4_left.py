@@ -52,22 +52,21 @@ def run(out_dir=pathlib.Path("results/figure4_left"), data_dir=None, quick=False
         requests[name] = session.grid_request(f"l{P} {name} depth {config['adaptive_depth']}",
                                               model, rule, config, P)
     runs = session.execute(list(requests.values()))
-    curves = {name: (req.label, runs[req.label], session.selections[req.label])
-              for name, req in requests.items()}
+    curves = session.with_more_seeds(requests, config["more_seeds"], runs)
     selected = {}
-    for name, (label, grid_run, choice) in curves.items():
+    for name, request in requests.items():
+        choice = session.selections[request.label]
         entry = {"learning_rate": choice["learning_rate"],
                  "at_grid_edge": choice.get("at_grid_edge"),
                  "learning_rate_by_final_loss": choice.get("learning_rate_by_final_loss")}
-        if choice["row"] is not None:
-            full = session.curve(name, label, grid_run, choice["row"], P)
-            entry.update({k: v for k, v in full.items() if k not in ("steps", "losses")})
+        if curves[name] is not None:
+            entry.update(session.seed_curves(name, request.label, curves[name], P))
         selected[name] = entry
-    plot(session, curves)
+    plot(session, curves, config)
     return session.finish({"selected": selected})
 
 
-def plot(session, curves):
+def plot(session, curves, config):
     colors = {"GD depth 3": plotting.DEPTH_COLORS[3], "GD depth 1": plotting.DEPTH_COLORS[1],
               "AdaGrad": "#ff7f0e", "AdaDelta": "#17becf"}
     names = {"GD depth 3": "GD, depth-3 network", "GD depth 1": "GD, depth 1 (reference)",
@@ -75,13 +74,14 @@ def plot(session, curves):
     optimum = session.gap(P)[0]
     with plotting.style():
         figure, ax = plotting.plt.subplots(figsize=(6.0, 4.2))
-        for name, (label, grid_run, choice) in curves.items():
-            if choice["row"] is None:
+        for name, seeds in curves.items():
+            if seeds is None:
                 continue
-            plotting.plot_gap(
-                ax, grid_run["steps"], grid_run["losses"][choice["row"]], optimum,
-                f"{names[name]} (lr {plotting.lr_text(choice['learning_rate'])})",
+            plotting.plot_band(
+                ax, seeds, optimum,
+                f"{names[name]} (lr {plotting.lr_text(seeds['learning_rates'][0])})",
                 color=colors[name], lw=1.0 if name == "GD depth 1" else 1.6,
                 ls="--" if name == "GD depth 1" else "-")
         session.decorate(ax, P, "Figure 4-left: depth-3 GD vs AdaGrad, AdaDelta (ℓ4, best lr each)")
+        plotting.seeds_note(ax, len(config["seeds"]) + len(config["more_seeds"]))
         session.save_figure(figure)

@@ -24,6 +24,7 @@ import numpy as np
 
 from reproduce import configs
 from reproduce import plotting
+from reproduce import selection
 from reproduce.session import FigureSession
 
 P = 4
@@ -53,68 +54,96 @@ def run(out_dir=pathlib.Path("results/figure5_left"), data_dir=None, quick=False
     requests = {(depth, init): session.gd_grid(config, P, depth, init)
                 for depth, init in config["models"]}
     runs = session.execute(list(requests.values()))
-    curves = {key: (req.label, runs[req.label], session.selections[req.label])
-              for key, req in requests.items()}
+    curves = session.with_more_seeds(requests, config["more_seeds"], runs)
     fraction = config["visible_progress_fraction_of_initial_loss"]
-    selected = {}
-    for (depth, init), (label, grid_run, choice) in curves.items():
+    selected, moved = {}, {}
+    for (depth, init), request in requests.items():
+        grid_run, choice = runs[request.label], session.selections[request.label]
         entry = {"learning_rate": choice["learning_rate"],
                  "at_grid_edge": choice.get("at_grid_edge"),
                  "learning_rate_by_final_loss": choice.get("learning_rate_by_final_loss"),
                  "all_eligible_stuck": choice.get("all_eligible_stuck"),
                  "grid_outcomes": [
-                     {"learning_rate": g["learning_rate"], "diverged_at": g["diverged_at"],
-                      "final_relative_gap": g["final_relative_gap"],
-                      "visible_progress_at": first_progress(
-                          grid_run["losses"][row], grid_run["steps"], fraction)}
-                     for row, g in zip(choice["rows"], choice["grid"])]}
-        if choice["row"] is not None:
-            full = session.curve(f"depth {depth} {init}", label, grid_run, choice["row"], P)
-            entry.update({k: v for k, v in full.items() if k not in ("steps", "losses")})
-            entry["visible_progress_at"] = first_progress(
-                grid_run["losses"][choice["row"]], grid_run["steps"], fraction)
+                     {"learning_rate": g["learning_rate"], "diverged_seeds": g["diverged_seeds"],
+                      "diverged_at": [_or_none(grid_run["diverged_at"][b]) for b in g["rows"]],
+                      "median_final_relative_gap": g["median_final"],
+                      "visible_progress_at": [first_progress(grid_run["losses"][b],
+                                                             grid_run["steps"], fraction)
+                                              for b in g["rows"]]}
+                     for g in choice["grid"]]}
+        seeds = curves[(depth, init)]
+        if seeds is not None:
+            entry.update(session.seed_curves(
+                f"depth {depth} {init}", request.label, seeds, P,
+                visible_progress_at=[first_progress(row, seeds["steps"], fraction)
+                                     for row in seeds["losses"]]))
+        late = moving_before_divergence(entry)
+        if late is not None:  # the seeds that moved, at that rate
+            rows = next(g["rows"] for g in choice["grid"]
+                        if g["learning_rate"] == late["learning_rate"])
+            moved[(depth, init)] = selection.take_rows(
+                grid_run, [b for b, v in zip(rows, late["visible_progress_at"]) if v is not None])
+            entry["moving_before_divergence"] = late
         selected[f"depth {depth} {init}"] = entry
-    plot(session, curves, selected)
+    plot(session, curves, moved, selected, config)
     return session.finish({"selected": selected})
 
 
+def _or_none(step):
+    return int(step) if step >= 0 else None
+
+
 def moving_before_divergence(entry):
-    """For a model whose every non-diverging rate is stuck: the smallest rate that made visible
-    progress before it diverged (the paper's late start), else None."""
+    """For a model whose every non-diverging rate is stuck: the smallest rate at which some seed
+    made visible progress and then diverged (the paper's late start), else None."""
     if not entry.get("all_eligible_stuck"):
         return None
     moved = [g for g in entry["grid_outcomes"]
-             if g["visible_progress_at"] is not None and g["diverged_at"] is not None]
+             if any(v is not None and d is not None
+                    for v, d in zip(g["visible_progress_at"], g["diverged_at"]))]
     return min(moved, key=lambda g: g["learning_rate"]) if moved else None
 
 
-def plot(session, curves, selected):
+def _span(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return "never"
+    low, high = min(values), max(values)
+    return f"{low:,}" if low == high else f"{low:,}–{high:,}"
+
+
+def plot(session, curves, moved, selected, config):
     optimum = session.gap(P)[0]
     # Stuck lines lie on each other at the initial loss: distinct dashes and widths tell them apart.
     stuck_style = {4: {"ls": (0, (6, 2)), "lw": 2.6}, 8: {"ls": (0, (1, 1.5)), "lw": 1.4}}
     with plotting.style():
         figure, ax = plotting.plt.subplots(figsize=(6.4, 4.4))
-        for (depth, init), (label, grid_run, choice) in curves.items():
+        for (depth, init), seeds in curves.items():
+            entry = selected[f"depth {depth} {init}"]
             ls = "-" if init == "near_zero" else "--"
             name = "depth 1" if depth == 1 else f"depth {depth}, {init.replace('_', '-')} init"
             color = plotting.DEPTH_COLORS[depth]
-            if choice["row"] is None:
+            if seeds is None:
                 ax.plot([], [], color=color, ls=ls, label=f"{name}: every lr diverged")
                 continue
             style = {"ls": ls, "lw": 1.5}
-            text = f"{name} (lr {plotting.lr_text(choice['learning_rate'])})"
-            if choice.get("all_eligible_stuck"):
+            text = f"{name} (lr {plotting.lr_text(entry['learning_rate'])})"
+            if entry.get("all_eligible_stuck"):
                 style = stuck_style.get(depth, style)
                 text = f"{name}: every lr that does not diverge is stuck"
-            plotting.plot_gap(ax, grid_run["steps"], grid_run["losses"][choice["row"]],
-                              optimum, text, color=color, **style)
-            moved = moving_before_divergence(selected[f"depth {depth} {init}"])
-            if moved is not None:
-                row = list(grid_run["learning_rates"]).index(moved["learning_rate"])
-                plotting.plot_gap(
-                    ax, grid_run["steps"], grid_run["losses"][row], optimum,
-                    f"{name}, lr {plotting.lr_text(moved['learning_rate'])}: moves at "
-                    f"{moved['visible_progress_at']:,}, diverges at {moved['diverged_at']:,}",
-                    color=color, ls="-", lw=1.0, alpha=0.8)
+            plotting.plot_band(ax, seeds, optimum, text, color=color, **style)
+            if (depth, init) in moved:
+                late, runs_ = entry["moving_before_divergence"], moved[(depth, init)]
+                seeds_moved = ", ".join(str(int(s)) for s in runs_["seeds"])
+                for i, losses in enumerate(runs_["losses"]):
+                    plotting.plot_gap(
+                        ax, runs_["steps"], losses, optimum,
+                        None if i else (
+                            f"{name}, lr {plotting.lr_text(late['learning_rate'])}, seed "
+                            f"{seeds_moved} (of {len(late['visible_progress_at'])}): moves at "
+                            f"{_span(late['visible_progress_at'])}, diverges at "
+                            f"{_span(late['diverged_at'])}"),
+                        color=color, ls="-", lw=1.0, alpha=0.8)
         session.decorate(ax, P, "Figure 5-left: depth 4 and 8, near-zero vs identity init (ℓ4)")
+        plotting.seeds_note(ax, len(config["seeds"]) + len(config["more_seeds"]))
         session.save_figure(figure)

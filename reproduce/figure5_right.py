@@ -51,6 +51,8 @@ CONFIG = {
     "report_iterations": [1, 100, 500, 1000, 4000, tutorial.NUM_STEPS],
     "total_loss_thresholds": [5.0, 4.0, 3.0, 2.5, 2.0],
     "cross_entropy_thresholds": [1.0, 0.5, 0.2, 0.1, 0.05],
+    # Iteration ranges over which the smoothed ratio to the original model is averaged.
+    "ratio_ranges": [0, 500, 2000, 5000, tutorial.NUM_STEPS],
 }
 
 QUICK = {
@@ -132,6 +134,27 @@ def summarize_losses(losses, config):
     return summary
 
 
+def ratio_by_range(out_dir, config) -> dict:
+    """Each model's smoothed loss ÷ the original model's, averaged over ranges of iterations, for
+    the total loss and for the cross-entropy alone (the L2 term dominates the total: a change
+    in the cross-entropy barely shows there)."""
+    window, edges = config["smoothing_window"], config["ratio_ranges"]
+    curves = {name: tutorial.read_losses(out_dir / name / "losses.csv")
+              for name in config["models"] if (out_dir / name / "losses.csv").exists()}
+    base = curves["original"]
+    out = {}
+    for name, losses in curves.items():
+        if name == "original":
+            continue
+        for key in ("total_loss", "cross_entropy"):
+            n = min(len(losses[key]), len(base[key]))
+            ratio = smooth(losses[key][:n], window) / smooth(base[key][:n], window)
+            out.setdefault(name, {})[key] = {
+                f"{low}-{min(high, n)}": float(np.mean(ratio[low:min(high, n)]))
+                for low, high in zip(edges[:-1], edges[1:]) if low < n}
+    return out
+
+
 def data_provenance(data_dir, data) -> dict:
     """What MNIST was trained on: where from, and the split sizes (the loader verified shapes,
     dtype, labels and the published MD5s of the uncompressed content)."""
@@ -158,6 +181,7 @@ def summarize(out_dir, config, results):
         summary["models"][name] = entry
     models = summary["models"]
     if "original" in models and "overparameterized" in models:
+        summary["smoothed_ratio_to_original_by_range"] = ratio_by_range(out_dir, config)
         a, b = models["original"], models["overparameterized"]
         if a.get("seconds_per_step_median") and b.get("seconds_per_step_median"):
             summary["step_time_ratio_overparameterized_to_original"] = b["seconds_per_step_median"] / a["seconds_per_step_median"]

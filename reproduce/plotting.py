@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
+import warnings
 
 import matplotlib
 
@@ -53,6 +54,28 @@ def plot_gap(ax, steps, losses, optimum, label, **kwargs):
     gap = np.asarray(losses, dtype=np.float64) - optimum
     gap = np.where(gap > 0, gap, np.nan)
     return ax.plot(steps, gap, label=label, **kwargs)
+
+
+def plot_band(ax, curves, optimum, label, color, band_alpha=0.18, **kwargs):
+    """The median over seeds of L − L* (log scale), with a band from the lowest to the highest
+    seed; `curves` is a run of one configuration's seeds (`selection.take_rows`)."""
+    gaps = np.asarray(curves["losses"], dtype=np.float64) - optimum
+    gaps = np.where(gaps > 0, gaps, np.nan)
+    steps = curves["steps"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns after divergence
+        median = np.nanmedian(gaps, axis=0)
+        low, high = np.nanmin(gaps, axis=0), np.nanmax(gaps, axis=0)
+    if len(gaps) > 1:
+        ax.fill_between(steps, low, high, color=color, alpha=band_alpha, lw=0)
+    return ax.plot(steps, median, label=label, color=color, **kwargs)
+
+
+def seeds_note(ax, n_seeds: int):
+    """Say what the lines and bands are (top right: clear of the curves and labels)."""
+    if n_seeds > 1:
+        ax.text(0.99, 0.98, f"line: median of {n_seeds} seeds; band: min–max",
+                transform=ax.transAxes, ha="right", va="top", fontsize=7, color="0.4")
 
 
 def decorate_gap_axes(ax, p, optimum, reference, provenance, title=None, thresholds=True):

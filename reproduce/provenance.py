@@ -87,7 +87,10 @@ def load_ethanol_problem(data_dir=None, **loader_options) -> tuple[np.ndarray, n
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         X, y, meta = load_ethanol(data_dir, allow_partial=True, **loader_options)
-    feature_std = np.asarray(meta.get("feature_std") or [np.nan])
+    feature_std = meta.get("feature_std") or [np.nan]
+    if isinstance(feature_std, dict):  # per batch
+        feature_std = np.concatenate([np.ravel(v) for v in feature_std.values()])
+    feature_std = np.asarray(feature_std, dtype=np.float64)
     provenance = {
         "dataset": meta.get("dataset"),
         "source_dir": meta.get("source_dir"),

@@ -32,8 +32,9 @@ CONVENTIONS = {
     "relative_gap": "(L − L*) / (L0 − L*), L0 = loss of the zero predictor",
     "iterations_to_relative_gap": "first iteration with loss ≤ L* + g (L0 − L*), checked at "
                                   "every iteration",
-    "learning_rate_selection": "among grid runs that never diverged within the horizon, the "
-                               "smallest mean over recorded iterations of log10(relative gap)",
+    "learning_rate_selection": selection.SELECTION_RULES["area"],
+    "seeds": "the grid runs `seeds`; the chosen rate also runs `more_seeds`; curves are drawn "
+             "as the median over seeds with a band from the lowest to the highest seed",
     "divergence": "loss not finite or > divergence_factor × initial loss; the configuration is "
                   "frozen and excluded from selection",
     "plots": "training loss minus the optimum, log scale",
@@ -52,8 +53,11 @@ def workers() -> int:
 class FigureSession:
     """Data, optima, a resumable run store, the JSON document and timing of one figure."""
 
-    def __init__(self, name: str, out_dir, data_dir, quick: bool, config: dict):
+    def __init__(self, name: str, out_dir, data_dir, quick: bool, config: dict,
+                 record_curves: bool = True):
         self.name = name
+        self.data_dir = data_dir
+        self.record_curves = record_curves  # False: the JSON gets settings and outcomes only
         self.out_dir = pathlib.Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.store = RunStore(self.out_dir.parent / "_runs")
@@ -90,13 +94,30 @@ class FigureSession:
         """(optimum, zero-predictor loss) of the ℓp problem: what relative gaps are made of."""
         return self.optima[p].loss, self.references[p]
 
+    def problem(self, feature_normalization: str, target_normalization: str) -> dict:
+        """The Ethanol problem under another normalization: {"data": (X, y, description) to pass
+        to `request`, or None where it is the session's own data; "gaps": {p: (optimum,
+        zero-predictor loss)}; "provenance"}."""
+        X, y, provenance = prov.load_ethanol_problem(
+            self.data_dir, feature_normalization=feature_normalization,
+            target_normalization=target_normalization)
+        own = provenance["fingerprint"] == self.provenance["fingerprint"]
+        gaps = {}
+        for p in self.optima:
+            optimum = self.store.optimum(X, y, p, provenance["fingerprint"])
+            gaps[p] = (optimum.loss, float(np.mean(y ** p) / p))
+        description = f"features {feature_normalization}, target {target_normalization}"
+        return {"data": None if own else (X, y, description), "gaps": gaps,
+                "provenance": provenance}
+
     def request(self, label: str, model, rule, *, p: int, learning_rates, seeds=(0,),
                 steps: int, record_every: int, dtype: str = "mixed",
-                divergence_factor: float = 1e6, grid: bool = False, data=None) -> Request:
+                divergence_factor: float = 1e6, grid: bool = False, data=None,
+                gap=None) -> Request:
         """Describe one `tf_overparam.fullbatch.train` call; run it with `execute`.
 
         `data`: optional (X, y, description) to train on instead of the session's data; such
-        runs have no optimum, so no gap levels.
+        runs have gap levels only if `gap` = (optimum, zero-predictor loss) of that data is given.
         """
         import keras
 
@@ -114,17 +135,17 @@ class FigureSession:
             "record_every": int(record_every),
             "dtype": dtype,
             "divergence_factor": float(divergence_factor),
-            "loss_levels": [] if data is not None else [float(v) for v in
-                                                        selection.level_losses(*self.gap(p))],
+            "loss_levels": ([] if data is not None and gap is None else
+                            [float(v) for v in selection.level_losses(*(gap or self.gap(p)))]),
         }
         if data is not None:
             spec["data_description"] = data[2]
         return Request(label, model, rule, spec, grid, None if data is None else (data[0], data[1]))
 
     def grid_request(self, label, model, rule, setup: dict, p: int) -> Request:
-        """A learning-rate grid (one seed) with the settings of `setup`."""
+        """A learning-rate grid (all of `setup["seeds"]`) with the settings of `setup`."""
         return self.request(label, model, rule, p=p, learning_rates=setup["learning_rates"],
-                            seeds=[setup["seed"]], steps=setup["steps"],
+                            seeds=setup["seeds"], steps=setup["steps"],
                             record_every=setup["record_every"], dtype=setup["dtype"],
                             divergence_factor=setup["divergence_factor"], grid=True)
 
@@ -183,7 +204,7 @@ class FigureSession:
         """Record a finished run in the JSON: settings, timing, every configuration's summary
         and its curve (every record for single-configuration runs, every GRID_CURVE_STRIDE-th
         otherwise; `curve()` stores plotted curves at full resolution)."""
-        if request.data is not None:
+        if request.data is not None or not self.record_curves:
             self.document.setdefault("variant_runs", {})[request.label] = {
                 "settings": request.spec, "info": run["info"],
                 "configurations": [selection.configuration_outcome(run, b)
@@ -202,11 +223,46 @@ class FigureSession:
             "losses": [rounded(run["losses"][b][::stride], 8) for b in rows],
         }
         if request.grid:
-            choice = selection.select_learning_rate(run, *self.gap(p), request.spec["seeds"][0])
+            choice = selection.select_learning_rate(run, *self.gap(p))
             self.selections[request.label] = choice
             record["selection"] = {k: v for k, v in choice.items() if k != "grid"}
         self.document["runs"][request.label] = record
         self.write()
+
+    def with_more_seeds(self, requests: dict, more_seeds, runs: dict) -> dict:
+        """Each grid request's chosen rate with every seed: the grid's seeds (from `runs`) and
+        `more_seeds` (run now). Returns {key: run of the chosen rate's seeds, or None}."""
+        extra = {}
+        for key, request in requests.items():
+            lr = self.selections[request.label]["learning_rate"]
+            if lr is not None and more_seeds:
+                spec = request.spec
+                extra[key] = self.request(
+                    f"{request.label}, lr {lr:g}, seeds {', '.join(map(str, more_seeds))}",
+                    request.model, request.rule, p=spec["p"], learning_rates=[lr],
+                    seeds=more_seeds, steps=spec["steps"], record_every=spec["record_every"],
+                    dtype=spec["dtype"], divergence_factor=spec["divergence_factor"])
+        done = self.execute(list(extra.values()))
+        out = {}
+        for key, request in requests.items():
+            choice = self.selections[request.label]
+            if choice["learning_rate"] is None:
+                out[key] = None
+                continue
+            chosen = selection.take_rows(runs[request.label], choice["rows"])
+            out[key] = (selection.stack_runs(chosen, done[extra[key].label]) if key in extra
+                        else chosen)
+        return out
+
+    def seed_curves(self, name: str, label: str, curves, p: int, **extra) -> dict:
+        """Store every seed's full-resolution curve of one selected configuration in
+        results["curves"][name]; return its summary over seeds (median and range)."""
+        summary = selection.seed_summary(curves, *self.gap(p))
+        entry = {"run": label, "learning_rate": float(curves["learning_rates"][0]), **summary,
+                 **extra, "steps": curves["steps"],
+                 "losses": [rounded(row, 8) for row in curves["losses"]]}
+        self.document["results"].setdefault("curves", {})[name] = entry
+        return {k: v for k, v in entry.items() if k not in ("steps", "losses")}
 
     def curve(self, name: str, label: str, run, row: int, p: int, **extra) -> dict:
         """Store one configuration's full-resolution curve in results["curves"][name]; return

@@ -105,6 +105,33 @@ def test_other_normalizations(shared_data_dir, raw):
     assert meta_c["target_mean"] == pytest.approx(y_raw.mean()) and meta_c["target_std"] is None
 
 
+def test_minmax_and_per_batch_normalizations(shared_data_dir, raw):
+    """Against numpy formulas on the plain-Python reading, batch by batch."""
+    X_raw, _ = raw
+    with pytest.warns(PartialDataWarning):
+        X_mm, _, meta_mm = load_ethanol(shared_data_dir, allow_partial=True, reconstructed=False,
+                                        feature_normalization="minmax")
+    low, high = X_raw.min(0), X_raw.max(0)
+    np.testing.assert_allclose(X_mm, (X_raw - low) / (high - low), atol=1e-12)
+    assert X_mm.min() == 0.0 and X_mm.max() == 1.0
+    np.testing.assert_allclose(meta_mm["feature_mean"], low)
+    with pytest.warns(PartialDataWarning):
+        X_pb, _, meta_pb = load_ethanol(shared_data_dir, allow_partial=True, reconstructed=False,
+                                        feature_normalization="standardize_per_batch")
+    start = 0
+    for batch, count in PRESENT_COUNTS.items():
+        block = X_raw[start:start + count]
+        std = np.where(block.std(0) > 0, block.std(0), 1.0)
+        np.testing.assert_allclose(X_pb[start:start + count], (block - block.mean(0)) / std,
+                                   atol=1e-10)
+        np.testing.assert_allclose(meta_pb["feature_mean"][batch], block.mean(0), rtol=1e-12)
+        start += count
+    assert start == len(X_pb)
+    json.dumps(meta_pb)
+    with pytest.raises(ValueError, match="feature_normalization"):
+        load_ethanol(shared_data_dir, feature_normalization="robust")
+
+
 def test_refuses_partial_folder_without_opt_in(shared_data_dir):
     with pytest.raises(DataNotFoundError) as info:
         load_ethanol(shared_data_dir, reconstructed=False)

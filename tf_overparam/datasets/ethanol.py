@@ -56,7 +56,7 @@ ETHANOL_ROWS_PER_BATCH = {1: 90, 2: 164, 3: 365, 4: 64, 5: 28, 6: 514, 7: 649, 8
 ETHANOL_CLASS = 1
 
 #: Allowed values of ``feature_normalization``.
-FEATURE_NORMALIZATIONS = ("standardize", "none")
+FEATURE_NORMALIZATIONS = ("standardize", "minmax", "standardize_per_batch", "none")
 #: Allowed values of ``target_normalization``.
 TARGET_NORMALIZATIONS = ("standardize", "center", "none")
 
@@ -148,10 +148,25 @@ def _download_note(exc: BaseException) -> str:
     return f"download of {UCI_ARCHIVE_URL} failed: {exc}"
 
 
-def _normalize(values: np.ndarray, mode: str) -> tuple[np.ndarray, Any, Any]:
-    """Apply a normalization along axis 0; returns (normalized, mean, std) as used."""
+def _normalize(values: np.ndarray, mode: str, batches=None) -> tuple[np.ndarray, Any, Any]:
+    """Apply a normalization along axis 0; returns (normalized, offset, divisor) as used: the
+    mean and std for "standardize", the minimum and range for "minmax", {batch: value} for
+    "standardize_per_batch" (`batches`: each row's batch)."""
     if mode == "none":
         return values.copy(), None, None
+    if mode == "standardize_per_batch":
+        out = np.empty_like(values)
+        offsets, divisors = {}, {}
+        for batch in np.unique(batches):
+            rows = batches == batch
+            out[rows], offsets[int(batch)], divisors[int(batch)] = _normalize(values[rows],
+                                                                              "standardize")
+        return out, offsets, divisors
+    if mode == "minmax":
+        low = values.min(axis=0)
+        span = values.max(axis=0) - low
+        span = np.where(span > 0, span, 1.0)  # a constant column maps to 0
+        return (values - low) / span, low, span
     mean = values.mean(axis=0)
     if mode == "center":
         return values - mean, mean, None
@@ -165,6 +180,8 @@ def _normalize(values: np.ndarray, mode: str) -> tuple[np.ndarray, Any, Any]:
 def _as_json(stat: Any) -> Any:
     if stat is None:
         return None
+    if isinstance(stat, dict):
+        return {key: _as_json(value) for key, value in stat.items()}
     return stat.tolist() if np.ndim(stat) else float(stat)
 
 
@@ -189,7 +206,9 @@ def load_ethanol(data_dir: str | os.PathLike | None = None, *, allow_partial: bo
         data_dir: Local folder (see above), or None to use the environment variable / cache.
         allow_partial: Load a folder lacking some batch files (warns once; the metadata then
             says ``partial=True``). By default a missing batch raises, naming the files.
-        feature_normalization: ``"standardize"`` (per-feature z-score) or ``"none"``.
+        feature_normalization: ``"standardize"`` (per-feature z-score), ``"minmax"`` (each
+            feature scaled to [0, 1]), ``"standardize_per_batch"`` (z-score within each batch:
+            the usual drift compensation for this data set) or ``"none"``.
         target_normalization: ``"standardize"``, ``"center"`` (subtract the mean) or ``"none"``
             (ppmv).
         verify_checksums: ``"error"`` (default) raises when a batch file's sha256 differs from
@@ -209,7 +228,10 @@ def load_ethanol(data_dir: str | os.PathLike | None = None, *, allow_partial: bo
         ``target_normalization``, ``target_mean``, ``target_std``, ``target_units``,
         ``concentrations_ppmv``, ``source_dir``, ``source``, ``sha256``, ``sha256_verified``,
         ``sha256_mismatches``, ``batches_reconstructed``, ``rows_reconstructed``,
-        ``reconstructed`` (file, sha256 and how the rows were made, or None).
+        ``reconstructed`` (file, sha256 and how the rows were made, or None). Rows come
+        batch by batch, in ``rows_per_batch`` order. ``feature_mean`` / ``feature_std`` are the
+        offset and divisor used: the minimum and range for ``"minmax"``, per batch (a dict) for
+        ``"standardize_per_batch"``.
 
     Raises:
         ValueError: An argument has an unknown value (raised before any file is read).
@@ -308,7 +330,8 @@ def load_ethanol(data_dir: str | os.PathLike | None = None, *, allow_partial: bo
     y_raw = np.concatenate(y_parts)
     if y_raw.size == 0:
         raise DataFormatError(f"No ethanol (class {ETHANOL_CLASS}) rows in {folder}.")
-    X, f_mean, f_std = _normalize(X_raw, feature_normalization)
+    row_batches = np.repeat(list(rows_per_batch), list(rows_per_batch.values()))
+    X, f_mean, f_std = _normalize(X_raw, feature_normalization, row_batches)
     y, t_mean, t_std = _normalize(y_raw, target_normalization)
 
     metadata = {
