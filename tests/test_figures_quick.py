@@ -82,7 +82,18 @@ def test_grid_figures_choose_learning_rates(quick_results):
             assert "selection" in run, (name, label)
     selected = documents["figure3"]["results"]["selected"]
     assert set(selected) == {f"l{p} depth {d}" for p in (2, 4) for d in (1, 2, 3)}
-    assert documents["figure3"]["results"]["normalization_variants"]["table"]
+    # Every plotted configuration: the grid's seeds and the extra ones, median and range.
+    from reproduce import configs
+
+    seeds = configs.GRID_QUICK["seeds"] + configs.GRID_QUICK["more_seeds"]
+    for name in ("figure3", "figure4_left", "figure5_left"):
+        for curve in documents[name]["results"]["curves"].values():
+            assert curve["seeds"] == seeds and len(curve["losses"]) == len(seeds), name
+            gap = curve["final_relative_gap"]
+            if gap["median"] is not None:
+                assert gap["min"] <= gap["median"] <= gap["max"], name
+    for curve in documents["figure4_right"]["results"]["curves"].values():
+        assert len(curve["seeds"]) == 2 and len(curve["losses"]) == 2
 
 
 def test_rerun_resumes_from_the_run_store(quick_results, shared_data_dir):
