@@ -1,14 +1,17 @@
 """The atlas's claims: what each README verdict says, and when it holds, partly holds or fails.
 
-Speed is compared by a curve's *area*: the mean over the recorded iterations within the horizon
-of log10(relative gap), up to a divergence (`selection.curve_measures`); lower is faster. It is
-what the figures' selection rule minimizes, and it counts early and late progress alike.
+Speed is compared by two measures of a curve within the horizon (`selection.curve_measures`),
+both lower-is-better: its *area*, the mean over the recorded iterations of log10(relative gap)
+up to a divergence (what the figures' selection rule minimizes; it weighs early progress), and
+its *end*, the lowest relative gap it reached (where it got to; spikes do not count against it).
 
-A comparison "A faster than B" over seeds is *clear* when every seed of A has a lower area than
-every seed of B (the seed ranges do not overlap), *by the median* when only the medians are in
-that order, and *against* otherwise. A claim made of comparisons holds when all are clear, fails
-when all are against, and holds partly otherwise. The Figure 2 and Figure 5-left claims have
-their own definitions (`CLAIMS`). Every definition is written into the atlas JSON.
+A comparison "A faster than B" over seeds, on one measure, is *clear* when every seed of A is
+below every seed of B (the seed ranges do not overlap), *by the median* when only the medians are
+in that order, and *against* otherwise. On both measures: clear if clear on both, against if
+against on both, *mixed* otherwise (e.g. B starts faster and A ends lower). A claim made of
+comparisons holds when all are clear, fails when all are against, and holds partly otherwise.
+The Figure 2 and Figure 5-left claims have their own definitions (`CLAIMS`). Every definition is
+written into the atlas JSON.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import numpy as np
 from reproduce import selection
 
 THRESHOLDS = {
-    # Figure 2: the end-to-end rule "emulates" deep GD when the gap curves differ by at most this
-    # (largest relative difference of L − L* within the horizon, median over seeds).
-    "emulation_max_relative_difference": 0.05,
-    # Figure 2: width 1 "≈" width 100 when their gap curves differ by at most this.
-    "width_max_relative_difference": 0.10,
-    "difference_min_relative_gap": 1e-9,  # below this a difference is round-off
+    # Figure 2: two curves "agree" when, in the median over seeds, both their areas and their
+    # ends differ by at most this many decades (log10 1.1: 10% in the geometric-mean gap and in
+    # the gap reached). A first definition, the largest pointwise relative difference of the gap
+    # curves ≤ 5% (10% for widths), failed in every cell, also for curves drawn on top of each
+    # other: a steep descent shifted by a few iterations makes large pointwise ratios. It was
+    # replaced after that run; its numbers stay in the JSON ("max_relative_difference").
+    "agreement_decades": 0.0414,
+    "difference_min_relative_gap": 1e-9,  # below this a pointwise difference is round-off
     # Figure 5-left: "visible progress" = loss below this fraction of the initial loss ...
     "visible_progress_fraction": 0.9,
     # ... and a "late start" is visible progress after this many iterations (identity-
@@ -33,24 +38,24 @@ THRESHOLDS = {
     "late_start_after": 10_000,
 }
 
-_COMPARE = ("holds: every comparison is clear (the seed ranges do not overlap); partly: "
-            "otherwise, unless every comparison goes against the claim by the median (fails)")
+_COMPARE = ("each comparison on area and end; holds: every comparison is clear on both "
+            "(the seed ranges do not overlap); fails: every comparison goes against the claim "
+            "on both (by the median); partly: otherwise")
 _ALL = ["normalization", "learning_rate_grid", "horizon", "selection_rule"]
 
 CLAIMS = {
     "fig2_emulation": {
         "figure": "2", "claim": "the end-to-end rule (Eq. 11) emulates GD on the deep network",
-        "definition": "per (loss, depth, width): the median over seeds of the largest relative "
-                      "difference between the deep network's and the rule's gap curves within "
-                      "the horizon is ≤ emulation_max_relative_difference; holds: every pair; "
-                      "partly: at least half; fails: fewer",
+        "definition": "per (loss, depth, width): the deep network's and the rule's curves "
+                      "agree: the median over seeds of the larger of |Δ area| and |Δ log10 end| "
+                      "is ≤ agreement_decades; holds: every pair; partly: at least half; fails: "
+                      "fewer",
         "depends_on": ["normalization", "horizon"]},
     "fig2_width": {
         "figure": "2", "claim": "hidden width 1 and width 100 converge alike",
-        "definition": "per (loss, depth): the median over seeds of the largest relative "
-                      "difference between the width-1 and width-100 gap curves within the "
-                      "horizon is ≤ width_max_relative_difference; holds: every pair; partly: "
-                      "at least half; fails: fewer",
+        "definition": "per (loss, depth): deep GD's width-1 and width-100 curves agree (as "
+                      "for the emulation); holds: every pair; partly: at least half; fails: "
+                      "fewer",
         "depends_on": ["normalization", "horizon"]},
     "fig3_l2": {"figure": "3", "claim": "ℓ2: depth does not accelerate (slightly hinders)",
                 "definition": "depth 1 faster than depth 2, and than depth 3; " + _COMPARE,
@@ -100,18 +105,28 @@ def chosen_curves(run, gap, rule, horizon, rates) -> dict:
                                             learning_rates=rates)
     n_seeds = len(choice["seeds"])
     if choice["learning_rate"] is None:
-        return {"learning_rate": None, "rows": [], "area": [math.inf] * n_seeds}
+        return {"learning_rate": None, "rows": [], "area": [math.inf] * n_seeds,
+                "end": [math.inf] * n_seeds}
     measures = [selection.curve_measures(run, b, *gap, horizon) for b in choice["rows"]]
     return {"learning_rate": choice["learning_rate"], "rows": choice["rows"],
-            "area": [m["area"] for m in measures]}
+            "area": [m["area"] for m in measures],
+            "end": [math.log10(max(m["best"], selection.SCORE_FLOOR)) for m in measures]}
 
 
 def compare(faster, slower) -> str:
-    """"clear", "median" or "against": is `faster` (areas per seed) faster than `slower`?"""
+    """"clear", "median" or "against": is `faster` (one measure per seed) below `slower`?"""
     faster, slower = np.asarray(faster, float), np.asarray(slower, float)
     if np.max(faster) < np.min(slower):
         return "clear"
     return "median" if np.median(faster) < np.median(slower) else "against"
+
+
+def compare_both(faster: dict, slower: dict) -> str:
+    """"clear", "mixed" or "against" on the two measures ("area", "end")."""
+    outcomes = {compare(faster[m], slower[m]) for m in ("area", "end")}
+    if outcomes == {"clear"}:
+        return "clear"
+    return "against" if outcomes == {"against"} else "mixed"
 
 
 def combine(comparisons) -> str:
@@ -120,13 +135,18 @@ def combine(comparisons) -> str:
     return "fails" if all(c == "against" for c in comparisons) else "partly"
 
 
-def _speed_claim(pairs, areas, chosen) -> dict:
-    """pairs: [(faster name, slower name)]; areas: {name: [area per seed]}; chosen: the grid
-    models' selections (for the rates used)."""
-    comparisons = {f"{a} faster than {b}": compare(areas[a], areas[b]) for a, b in pairs}
-    names = [n for pair in pairs for n in pair]
+def _speed_claim(pairs, measures, chosen) -> dict:
+    """pairs: [(faster name, slower name)]; measures: {name: {"area": [...], "end": [...]}};
+    chosen: the grid models' selections (for the rates used)."""
+    comparisons = {f"{a} faster than {b}": compare_both(measures[a], measures[b])
+                   for a, b in pairs}
+    names = list(dict.fromkeys(n for pair in pairs for n in pair))
     return {"outcome": combine(comparisons.values()), "comparisons": comparisons,
-            "areas": {n: [_finite(v) for v in areas[n]] for n in names},
+            "by_measure": {m: combine([compare(measures[a][m], measures[b][m])
+                                       for a, b in pairs]) for m in ("area", "end")},
+            "area": {n: [_finite(v) for v in measures[n]["area"]] for n in names},
+            "end_log10_relative_gap": {n: [_finite(v) for v in measures[n]["end"]]
+                                       for n in names},
             "learning_rates": {n: chosen[n]["learning_rate"] for n in names if n in chosen}}
 
 
@@ -148,10 +168,9 @@ def _share(outcomes) -> str:
 def evaluate_cell(chosen, grid_runs, fixed, gaps, setting, rates, config) -> dict:
     """Every claim's outcome, and its deciding numbers, in one cell of the atlas."""
     horizon, limits = setting["horizon"], config["claims"]
-    area = {name: c["area"] for name, c in chosen.items()}
+    area = {name: {"area": c["area"], "end": c["end"]} for name, c in chosen.items()}
     for name, run in fixed["adam"].items():
-        area[name] = [selection.curve_measures(run, b, *gaps[4], horizon)["area"]
-                      for b in range(len(run["seeds"]))]
+        area[name] = _measures(run, range(len(run["seeds"])), gaps[4], horizon)
     out = {
         "fig3_l2": _speed_claim([("l2 GD depth 1", "l2 GD depth 2"),
                                  ("l2 GD depth 1", "l2 GD depth 3")], area, chosen),
@@ -172,6 +191,13 @@ def evaluate_cell(chosen, grid_runs, fixed, gaps, setting, rates, config) -> dic
     out["fig5l_depth8_stuck"] = _stuck(grid_runs["l4 GD depth 8"], horizon, rates, limits)
     out.update(_emulation(fixed["emulation"], gaps, horizon, limits))
     return out
+
+
+def _measures(run, rows, gap, horizon) -> dict:
+    """{"area": [...], "end": [...]} (end as log10 of the lowest relative gap) of some rows."""
+    measures = [selection.curve_measures(run, b, *gap, horizon) for b in rows]
+    return {"area": [m["area"] for m in measures],
+            "end": [math.log10(max(m["best"], selection.SCORE_FLOOR)) for m in measures]}
 
 
 def _not_applicable(why) -> dict:
@@ -225,13 +251,17 @@ def _emulation(runs, gaps, horizon, limits) -> dict:
         why = f"the emulation runs are {steps[-1]:,} iterations (Figure 2's horizon)"
         return {"fig2_emulation": _not_applicable(why), "fig2_width": _not_applicable(why)}
     keep = steps <= horizon
-    floor = limits["difference_min_relative_gap"]
+    floor, limit = limits["difference_min_relative_gap"], limits["agreement_decades"]
 
     def difference(a, b, p):
-        per_seed = [selection.max_relative_difference(a["losses"][s][keep], b["losses"][s][keep],
-                                                      *gaps[p], floor)["on_gap"] or 0.0
-                    for s in range(len(a["seeds"]))]
-        return float(np.median(per_seed))
+        """Median over seeds of max(|Δ area|, |Δ log10 end|), and of the strict pointwise one."""
+        ma, mb = (_measures(r, range(len(r["seeds"])), gaps[p], horizon) for r in (a, b))
+        decades = [max(abs(x - y), abs(u - v)) for x, y, u, v in
+                   zip(ma["area"], mb["area"], ma["end"], mb["end"])]
+        pointwise = [selection.max_relative_difference(
+            a["losses"][s][keep], b["losses"][s][keep], *gaps[p], floor)["on_gap"] or 0.0
+            for s in range(len(a["seeds"]))]
+        return float(np.median(decades)), float(np.median(pointwise))
 
     emulation = {f"l{p} depth {d} width {w}": difference(runs[(p, d, w, "deep")],
                                                          runs[(p, d, w, "e2e")], p)
@@ -240,16 +270,13 @@ def _emulation(runs, gaps, horizon, limits) -> dict:
     width = {f"l{p} depth {d}": difference(runs[(p, d, widths[0], "deep")],
                                            runs[(p, d, widths[-1], "deep")], p)
              for p, d, w, kind in runs if kind == "deep" and w == widths[0]}
-    return {
-        "fig2_emulation": {
-            "outcome": _share([v <= limits["emulation_max_relative_difference"]
-                               for v in emulation.values()]),
-            "median_max_relative_difference": emulation},
-        "fig2_width": {
-            "outcome": _share([v <= limits["width_max_relative_difference"]
-                               for v in width.values()]),
-            "median_max_relative_difference": width},
-    }
+
+    def claim(table):
+        return {"outcome": _share([v[0] <= limit for v in table.values()]),
+                "median_difference_decades": {k: v[0] for k, v in table.items()},
+                "median_max_relative_difference": {k: v[1] for k, v in table.items()}}
+
+    return {"fig2_emulation": claim(emulation), "fig2_width": claim(width)}
 
 
 def summarize(cells, config) -> dict:

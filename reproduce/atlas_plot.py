@@ -55,10 +55,14 @@ def plot(session, cells, summary, config):
                       "framed: the figures' setting", fontsize=7)
         ax.legend(handles=[Patch(color=COLORS[k], label=k) for k in COLORS], fontsize=7,
                   loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        seeds = sorted({len(config["seeds"]), len(config["adam"]["seeds"]),
+                        len(config["emulation"]["seeds"])})
         ax.set_title(f"Robustness atlas: each regression claim over the choices the paper leaves "
-                     f"open ({len(config['seeds'])} seeds per cell)", fontsize=10)
+                     f"open ({'–'.join(map(str, (seeds[0], seeds[-1])[:len(seeds)]))} seeds per "
+                     f"cell)", fontsize=10)
         session.save_figure(figure)
 
 
 def _k_of_n(entry) -> str:
-    return f"holds {entry['holds']}, partly {entry['partly']} of {entry['settings']}"
+    return (f"holds {entry['holds']}, partly {entry['partly']}, fails {entry['fails']} of "
+            f"{entry['settings']}")

@@ -96,7 +96,15 @@ def test_comparisons_and_their_combination():
     assert atlas_claims.compare([1, 2], [3, 4]) == "clear"
     assert atlas_claims.compare([1, 3.5], [3, 4]) == "median"
     assert atlas_claims.compare([3, 4], [1, 2]) == "against"
+    starts_slow_ends_low = {"area": [3, 4], "end": [1, 2]}
+    assert atlas_claims.compare_both({"area": [1, 2], "end": [1, 2]},
+                                     {"area": [3, 4], "end": [3, 4]}) == "clear"
+    assert atlas_claims.compare_both(starts_slow_ends_low, {"area": [1, 2], "end": [3, 4]}) \
+        == "mixed"
+    assert atlas_claims.compare_both({"area": [3, 4], "end": [3, 4]},
+                                     {"area": [1, 2], "end": [1, 2]}) == "against"
     assert atlas_claims.combine(["clear", "clear"]) == "holds"
+    assert atlas_claims.combine(["clear", "mixed"]) == "partly"
     assert atlas_claims.combine(["clear", "against"]) == "partly"
     assert atlas_claims.combine(["against", "against"]) == "fails"
 
