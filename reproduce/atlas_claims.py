@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from reproduce import selection
+from . import selection
 
 THRESHOLDS = {
     # Figure 2: the end-to-end rule "emulates" deep GD when the gap curves differ by at most this

@@ -12,8 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from reproduce.provenance import data_label  # noqa: E402
-from reproduce.selection import GAP_THRESHOLDS  # noqa: E402
+from .provenance import data_label  # noqa: E402
+from .selection import GAP_THRESHOLDS  # noqa: E402
 
 STYLE = {
     "figure.dpi": 110,

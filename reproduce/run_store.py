@@ -26,8 +26,8 @@ import zipfile
 
 import numpy as np
 
-from reproduce.records import to_json
-from reproduce.records import write_atomically
+from .records import to_json
+from .records import write_atomically
 
 #: Test hook: after this many entries saved by this process, SIGKILL it (simulates `kill -9`
 #: at a known point of a figure, deterministically).
@@ -46,7 +46,11 @@ def code_fingerprint() -> str:
     """A hash of the library sources whose arithmetic stored results depend on (the full-batch
     trainer, the ops, the initializers, the optimum solver): editing any of them invalidates the
     store instead of reusing results an older version computed."""
-    root = pathlib.Path(__file__).resolve().parents[1] / "tf_overparam"
+    import tf_overparam
+
+    # The installed package, not a path relative to this file: in the wheel these experiments
+    # live inside it (tf_overparam/reproduce/), in a checkout beside it.
+    root = pathlib.Path(tf_overparam.__file__).resolve().parent
     digest = hashlib.sha256()
     for folder in ("fullbatch", "ops", "initializers"):
         for path in sorted((root / folder).glob("*.py")):

@@ -14,15 +14,15 @@ import time
 
 import numpy as np
 
-from reproduce import provenance as prov
-from reproduce import selection
-from reproduce.plotting import decorate_gap_axes
-from reproduce.plotting import save_figure
-from reproduce.records import rounded
-from reproduce.records import write_json
-from reproduce.run_store import Request
-from reproduce.run_store import RunStore
-from reproduce.run_store import code_fingerprint
+from . import provenance as prov
+from . import selection
+from .plotting import decorate_gap_axes
+from .plotting import save_figure
+from .records import rounded
+from .records import write_json
+from .run_store import Request
+from .run_store import RunStore
+from .run_store import code_fingerprint
 
 #: Downsampling of grid curves in the JSON (every k-th record); single runs keep every record.
 GRID_CURVE_STRIDE = 10
