@@ -147,12 +147,19 @@ class RunStore:
             return run
 
         if pending:
-            with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+            try:
                 futures = {pool.submit(compute_and_save, r): r for r in pending}
                 for future in concurrent.futures.as_completed(futures):
                     request = futures[future]
                     runs[request.label] = future.result()
                     on_done(request, runs[request.label])
+            except BaseException as error:
+                # A failed run drops the queued ones; a Ctrl-C does not wait minutes for the
+                # running ones either (the command line then exits at once, see records).
+                pool.shutdown(wait=not isinstance(error, KeyboardInterrupt), cancel_futures=True)
+                raise
+            pool.shutdown()
         return {request.label: runs[request.label] for request in requests}
 
     # ---- optima ---------------------------------------------------------------------------
