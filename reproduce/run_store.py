@@ -32,6 +32,9 @@ from .records import write_atomically
 #: Test hook: after this many entries saved by this process, SIGKILL it (simulates `kill -9`
 #: at a known point of a figure, deterministically).
 KILL_AFTER_SAVES = "TF_OVERPARAM_TEST_KILL_AFTER_SAVES"
+#: Test hook: after exactly this many entries saved, send this process SIGINT (a Ctrl-C while
+#: the other worker is still training).
+INTERRUPT_AFTER_SAVES = "TF_OVERPARAM_TEST_INTERRUPT_AFTER_SAVES"
 
 RUN_ARRAYS = {"steps": 1, "losses": 2, "learning_rates": 1, "seeds": 1, "diverged_at": 1,
               "level_steps": 2}
@@ -113,6 +116,8 @@ class RunStore:
         limit = os.environ.get(KILL_AFTER_SAVES)
         if limit and self.saves >= int(limit):
             os.kill(os.getpid(), signal.SIGKILL)
+        if os.environ.get(INTERRUPT_AFTER_SAVES) == str(self.saves):
+            os.kill(os.getpid(), signal.SIGINT)
 
     def reject(self, path: pathlib.Path, reason: str) -> pathlib.Path:
         """Move a bad entry into `rejected/` (kept for inspection) and warn, naming it."""
