@@ -103,3 +103,16 @@ def test_the_readme_examples_run_against_the_installed_wheel(installed):
     done = _run([sys.executable, "-c", README_EXAMPLES, str(ROOT / "README.md")], cwd=cwd,
                 env=env)
     assert done.stdout.count(" ok") >= 6
+
+
+def test_build_gives_a_wheel_and_an_sdist_that_twine_accepts(tmp_path):
+    pytest.importorskip("build")
+    pytest.importorskip("twine")
+    done = _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path),
+                 str(ROOT)], cwd=ROOT)
+    assert "project.license` as a TOML table is deprecated" not in done.stdout + done.stderr
+    built = sorted(path.name for path in tmp_path.iterdir())
+    assert built == ["tf_overparam-0.1.0-py3-none-any.whl", "tf_overparam-0.1.0.tar.gz"], built
+    checked = _run([sys.executable, "-m", "twine", "check", "--strict",
+                    *map(str, tmp_path.iterdir())])
+    assert checked.stdout.count("PASSED") == 2
