@@ -25,13 +25,13 @@ from __future__ import annotations
 import itertools
 import pathlib
 
-from reproduce import atlas_claims
-from reproduce import configs
-from reproduce import figure2
-from reproduce import figure4_left
-from reproduce import figure4_right
-from reproduce import selection
-from reproduce.session import FigureSession
+from . import atlas_claims
+from . import configs
+from . import figure2
+from . import figure4_left
+from . import figure4_right
+from . import selection
+from .session import FigureSession
 
 #: Geometric midpoints of neighbouring points of the paper's grid, to 2 significant digits.
 MIDPOINT_RATES = (2.2e-5, 7.1e-5, 2.2e-4, 7.1e-4, 2.2e-3, 7.1e-3, 2.2e-2, 7.1e-2, 2.2e-1)
@@ -98,7 +98,7 @@ def run(out_dir=pathlib.Path("results/atlas"), data_dir=None, quick=False) -> di
     cells = evaluate(problems, by_key, config)
     summary = atlas_claims.summarize(cells, config)
     session.document["data_by_normalization"] = {n: p["provenance"] for n, p in problems.items()}
-    from reproduce import atlas_plot
+    from . import atlas_plot
 
     atlas_plot.plot(session, cells, summary, config)
     return session.finish({"claims": atlas_claims.describe(config), "summary": summary,

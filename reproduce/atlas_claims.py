@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from reproduce import selection
+from . import selection
 
 THRESHOLDS = {
     # Figure 2: two curves "agree" when, in the median over seeds, both their areas and their

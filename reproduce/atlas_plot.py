@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from reproduce import plotting
-from reproduce.atlas_claims import CLAIMS
+from . import plotting
+from .atlas_claims import CLAIMS
 
 OUTCOMES = {"holds": 2, "partly": 1, "fails": 0, "n/a": -1}
 COLORS = {"holds": "#4daf4a", "partly": "#ffd92f", "fails": "#e41a1c", "n/a": "#e0e0e0"}

@@ -21,10 +21,10 @@ import pathlib
 
 import numpy as np
 
-from reproduce import configs
-from reproduce import plotting
-from reproduce import selection
-from reproduce.session import FigureSession
+from . import configs
+from . import plotting
+from . import selection
+from .session import FigureSession
 
 CONFIG = {
     "losses": [2, 4],

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import pathlib
 
-from reproduce import configs
-from reproduce import plotting
-from reproduce import selection
-from reproduce.session import FigureSession
+from . import configs
+from . import plotting
+from . import selection
+from .session import FigureSession
 
 CONFIG = {
     "losses": [2, 4],

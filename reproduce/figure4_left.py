@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import pathlib
 
-from reproduce import configs
-from reproduce import plotting
-from reproduce.session import FigureSession
+from . import configs
+from . import plotting
+from .session import FigureSession
 
 P = 4
 

@@ -22,10 +22,10 @@ import pathlib
 
 import numpy as np
 
-from reproduce import configs
-from reproduce import plotting
-from reproduce import selection
-from reproduce.session import FigureSession
+from . import configs
+from . import plotting
+from . import selection
+from .session import FigureSession
 
 P = 4
 #: "visible progress": the loss has fallen below this fraction of its initial value.

@@ -32,10 +32,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from reproduce import mnist_tutorial as tutorial  # noqa: E402
-from reproduce.plotting import save_figure  # noqa: E402
-from reproduce.provenance import software_versions  # noqa: E402
-from reproduce.records import write_json  # noqa: E402
+from . import mnist_tutorial as tutorial  # noqa: E402
+from .plotting import save_figure  # noqa: E402
+from .provenance import software_versions  # noqa: E402
+from .records import write_json  # noqa: E402
 
 # Every setting is written to figure5_right.json. The thresholds and the smoothing were fixed
 # before the full runs were made; nothing here was tuned toward the paper's picture.

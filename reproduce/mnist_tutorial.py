@@ -44,8 +44,8 @@ import tensorflow as tf
 from keras import ops
 
 import tf_overparam
-from reproduce.provenance import cpu_name
-from reproduce.records import write_json
+from .provenance import cpu_name
+from .records import write_json
 from tf_overparam.fullbatch.updates import tf1_momentum
 
 # --- The original's constants (names as in convolutional.py) -------------------------------------

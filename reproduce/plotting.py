@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import pathlib
 import warnings
 
@@ -12,8 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from reproduce.provenance import data_label  # noqa: E402
-from reproduce.selection import GAP_THRESHOLDS  # noqa: E402
+from .provenance import data_label  # noqa: E402
+from .records import write_atomically  # noqa: E402
+from .selection import GAP_THRESHOLDS  # noqa: E402
 
 STYLE = {
     "figure.dpi": 110,
@@ -42,9 +44,11 @@ def save_figure(figure, stem, dpi: int = 130, **savefig_kwargs) -> pathlib.Path:
     The PDF gets no creation date, so re-plotting unchanged results leaves the file unchanged.
     """
     stem = pathlib.Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(stem.with_suffix(".png"), dpi=dpi, **savefig_kwargs)
-    figure.savefig(stem.with_suffix(".pdf"), metadata={"CreationDate": None}, **savefig_kwargs)
+    # Rendered in memory, then written atomically: a Ctrl-C never leaves half a picture.
+    for suffix, options in ((".png", {"dpi": dpi}), (".pdf", {"metadata": {"CreationDate": None}})):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format=suffix[1:], **options, **savefig_kwargs)
+        write_atomically(stem.with_suffix(suffix), buffer.getvalue())
     plt.close(figure)
     return stem.with_suffix(".png")
 

@@ -34,6 +34,10 @@ def software_versions() -> dict:
             versions[package] = None
     try:
         root = pathlib.Path(__file__).resolve().parents[1]
+        if not (root / ".git").exists():
+            # Installed from the wheel (tf_overparam/reproduce/): no checkout to name, and an
+            # enclosing repository (a venv inside some clone) would be the wrong commit.
+            raise FileNotFoundError(root / ".git")
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import pathlib
+import threading
 
 import numpy as np
 
@@ -28,13 +29,30 @@ def to_json(value):
     return value
 
 
+#: Held while a file is written; `stop_writes` takes it for good before a Ctrl-C exit.
+_WRITING = threading.Lock()
+
+
 def write_atomically(path, data: bytes) -> None:
     """Write to a temporary file, then rename: an interrupted run never leaves half a file."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with _WRITING:
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # failed or interrupted: no stray temporary file either
+            raise
+
+
+def stop_writes() -> None:
+    """Wait for a write in progress (another thread's) to finish, then let none start.
+
+    For a process about to exit on Ctrl-C without waiting for its worker threads: whatever
+    they finish later is not written at all, rather than half."""
+    _WRITING.acquire()
 
 
 def write_json(path, document: dict) -> None:

@@ -26,12 +26,15 @@ import zipfile
 
 import numpy as np
 
-from reproduce.records import to_json
-from reproduce.records import write_atomically
+from .records import to_json
+from .records import write_atomically
 
 #: Test hook: after this many entries saved by this process, SIGKILL it (simulates `kill -9`
 #: at a known point of a figure, deterministically).
 KILL_AFTER_SAVES = "TF_OVERPARAM_TEST_KILL_AFTER_SAVES"
+#: Test hook: after exactly this many entries saved, send this process SIGINT (a Ctrl-C while
+#: the other worker is still training).
+INTERRUPT_AFTER_SAVES = "TF_OVERPARAM_TEST_INTERRUPT_AFTER_SAVES"
 
 RUN_ARRAYS = {"steps": 1, "losses": 2, "learning_rates": 1, "seeds": 1, "diverged_at": 1,
               "level_steps": 2}
@@ -46,7 +49,11 @@ def code_fingerprint() -> str:
     """A hash of the library sources whose arithmetic stored results depend on (the full-batch
     trainer, the ops, the initializers, the optimum solver): editing any of them invalidates the
     store instead of reusing results an older version computed."""
-    root = pathlib.Path(__file__).resolve().parents[1] / "tf_overparam"
+    import tf_overparam
+
+    # The installed package, not a path relative to this file: in the wheel these experiments
+    # live inside it (tf_overparam/reproduce/), in a checkout beside it.
+    root = pathlib.Path(tf_overparam.__file__).resolve().parent
     digest = hashlib.sha256()
     for folder in ("fullbatch", "ops", "initializers"):
         for path in sorted((root / folder).glob("*.py")):
@@ -109,6 +116,8 @@ class RunStore:
         limit = os.environ.get(KILL_AFTER_SAVES)
         if limit and self.saves >= int(limit):
             os.kill(os.getpid(), signal.SIGKILL)
+        if os.environ.get(INTERRUPT_AFTER_SAVES) == str(self.saves):
+            os.kill(os.getpid(), signal.SIGINT)
 
     def reject(self, path: pathlib.Path, reason: str) -> pathlib.Path:
         """Move a bad entry into `rejected/` (kept for inspection) and warn, naming it."""
@@ -143,12 +152,19 @@ class RunStore:
             return run
 
         if pending:
-            with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+            try:
                 futures = {pool.submit(compute_and_save, r): r for r in pending}
                 for future in concurrent.futures.as_completed(futures):
                     request = futures[future]
                     runs[request.label] = future.result()
                     on_done(request, runs[request.label])
+            except BaseException as error:
+                # A failed run drops the queued ones; a Ctrl-C does not wait minutes for the
+                # running ones either (the command line then exits at once, see records).
+                pool.shutdown(wait=not isinstance(error, KeyboardInterrupt), cancel_futures=True)
+                raise
+            pool.shutdown()
         return {request.label: runs[request.label] for request in requests}
 
     # ---- optima ---------------------------------------------------------------------------

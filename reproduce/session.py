@@ -14,15 +14,16 @@ import time
 
 import numpy as np
 
-from reproduce import provenance as prov
-from reproduce import selection
-from reproduce.plotting import decorate_gap_axes
-from reproduce.plotting import save_figure
-from reproduce.records import rounded
-from reproduce.records import write_json
-from reproduce.run_store import Request
-from reproduce.run_store import RunStore
-from reproduce.run_store import code_fingerprint
+from . import progress
+from . import provenance as prov
+from . import selection
+from .plotting import decorate_gap_axes
+from .plotting import save_figure
+from .records import rounded
+from .records import write_json
+from .run_store import Request
+from .run_store import RunStore
+from .run_store import code_fingerprint
 
 #: Downsampling of grid curves in the JSON (every k-th record); single runs keep every record.
 GRID_CURVE_STRIDE = 10
@@ -171,30 +172,30 @@ class FigureSession:
 
         spec = request.spec
         start = time.perf_counter()
-        print(f"  [{self.name}] {request.label}: {len(spec['learning_rates'])} lr × "
-              f"{len(spec['seeds'])} seed(s), {spec['steps']:,} iterations …", flush=True)
-        last = [start]
+        shown = progress.RunProgress(
+            request.label, spec["steps"],
+            intro=f"  [{self.name}] {request.label}: {len(spec['learning_rates'])} lr × "
+                  f"{len(spec['seeds'])} seed(s), {spec['steps']:,} iterations …")
 
-        def progress(done, total, latest):
-            now = time.perf_counter()
-            if now - last[0] >= 15.0:
-                last[0] = now
-                print(f"    {request.label}: {done:,}/{total:,} iterations, "
-                      f"{int(np.isfinite(latest).sum())} configuration(s) running, "
-                      f"{now - start:.0f} s", flush=True)
+        def on_progress(done, total, latest):
+            shown.update(done, total, f"{int(np.isfinite(latest).sum())} configuration(s) running")
 
         X, y = (self.X, self.y) if request.data is None else request.data
-        result = train(X, y, request.model, request.rule, p=spec["p"],
-                       learning_rates=spec["learning_rates"], seeds=spec["seeds"],
-                       steps=spec["steps"], record_every=spec["record_every"],
-                       loss_levels=spec["loss_levels"], dtype=spec["dtype"],
-                       divergence_factor=spec["divergence_factor"], progress=progress,
-                       chunk_steps=20_000)
+        try:
+            result = train(X, y, request.model, request.rule, p=spec["p"],
+                           learning_rates=spec["learning_rates"], seeds=spec["seeds"],
+                           steps=spec["steps"], record_every=spec["record_every"],
+                           loss_levels=spec["loss_levels"], dtype=spec["dtype"],
+                           divergence_factor=spec["divergence_factor"], progress=on_progress,
+                           chunk_steps=20_000)
+        except BaseException:
+            shown.close()
+            raise
         info = {**result.describe(), "spec_key": request.key,
                 "total_time_s": time.perf_counter() - start, "cached": False}
-        print(f"    {request.label}: done in {info['total_time_s']:.1f} s "
-              f"({result.steps_per_second:,.0f} iterations/s of the batch, compile "
-              f"{result.compile_time_s:.1f} s)", flush=True)
+        shown.finish(f"    {request.label}: done in {info['total_time_s']:.1f} s "
+                     f"({result.steps_per_second:,.0f} iterations/s of the batch, compile "
+                     f"{result.compile_time_s:.1f} s)")
         return {"steps": result.steps, "losses": result.losses,
                 "learning_rates": result.learning_rates, "seeds": result.seeds,
                 "diverged_at": result.diverged_at, "level_steps": result.level_steps,

@@ -20,15 +20,15 @@ import time
 
 import numpy as np
 
-from reproduce import configs
-from reproduce import theory_problems as problems
-from reproduce.provenance import device_description
-from reproduce.provenance import software_versions
-from reproduce.records import write_json
-from reproduce.theory_plots import plot_claim1  # noqa: F401 - the notebook draws with these
-from reproduce.theory_plots import plot_theorem2  # noqa: F401
-from reproduce.theory_plots import plot_two_point  # noqa: F401
-from reproduce.theory_plots import plot_warmup  # noqa: F401
+from . import configs
+from . import theory_problems as problems
+from .provenance import device_description
+from .provenance import software_versions
+from .records import write_json
+from .theory_plots import plot_claim1  # noqa: F401 - the notebook draws with these
+from .theory_plots import plot_theorem2  # noqa: F401
+from .theory_plots import plot_two_point  # noqa: F401
+from .theory_plots import plot_warmup  # noqa: F401
 from tf_overparam import theory
 from tf_overparam.fullbatch import backend
 from tf_overparam.optimal_loss import optimal_loss

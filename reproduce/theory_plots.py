@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from reproduce.plotting import save_figure  # noqa: E402
+from .plotting import save_figure  # noqa: E402
 
 
 def plot_warmup(result, config, out_dir):

@@ -10,7 +10,7 @@ from reproduce import mnist_tutorial as mt
 
 
 def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path, capsys):
-    cli.main(["figure5_right", "--quick", "--out", str(tmp_path), "--data-dir", str(shared_data_dir)])
+    assert cli.main(["figure5_right", "--quick", "--out", str(tmp_path), "--data-dir", str(shared_data_dir)]) == 0
     out = tmp_path / "figure5_right"
     for name in ("figure5_right.png", "figure5_right.pdf", "figure5_right.json"):
         assert (out / name).stat().st_size > 0

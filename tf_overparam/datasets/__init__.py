@@ -11,6 +11,11 @@ Example:
     >>> (x_train, y_train), (x_test, y_test) = load_mnist("/work/shared/data")  # doctest: +SKIP
 """
 
+from __future__ import annotations
+
+import os
+
+from . import _reconstructed, _sources, ethanol, mnist
 from ._sources import (DATA_DIR_ENV_VAR, ChecksumError, DataFormatError, DataNotFoundError,
                        PartialDataWarning, default_cache_root)
 from .ethanol import EthanolData, load_ethanol
@@ -24,6 +29,40 @@ __all__ = [
     "EthanolData",
     "PartialDataWarning",
     "default_cache_root",
+    "find_local_data",
     "load_ethanol",
     "load_mnist",
 ]
+
+
+def find_local_data(data_dir: str | os.PathLike | None = None) -> dict[str, str]:
+    """Where each loader would find its files now, in words, without loading or downloading.
+
+    Follows the loaders' own order (``data_dir``, ``$TF_OVERPARAM_DATA_DIR``, the cache). Returns
+    {"Ethanol": ..., "MNIST": ...}, each "FOLDER (origin)[: details]" or "not found: ...".
+    """
+    checks = {
+        "Ethanol": (ethanol.SUBFOLDER, ethanol._has_any_batch, "gas-sensor batch files"),
+        "MNIST": (mnist.SUBFOLDER, lambda f: mnist._has_idx(f) or mnist._has_npz(f),
+                  "MNIST files"),
+    }
+    found = {}
+    for name, (subfolder, has_data, what) in checks.items():
+        try:
+            located = _sources.locate(data_dir, subfolder=subfolder, has_data=has_data,
+                                      what=what)
+        except DataNotFoundError as error:  # a named folder without the data
+            found[name] = "not found: " + str(error).splitlines()[0]
+            continue
+        if located.folder is None:
+            found[name] = ("not found locally (" + "; ".join(located.tried)
+                           + "); a loader would try the download")
+            continue
+        found[name] = f"{located.folder} ({located.origin})"
+        if name == "Ethanol":
+            present = [b for b in ethanol.BATCHES
+                       if (located.folder / ethanol.batch_filename(b)).is_file()]
+            rebuilt = _reconstructed.find(located.folder)
+            found[name] += (f": {len(present)} of {len(ethanol.BATCHES)} batch files"
+                            + (f", reconstructed rows in {rebuilt}" if rebuilt else ""))
+    return found

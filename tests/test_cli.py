@@ -1,0 +1,257 @@
+"""The command line behaves (issue 15): `--help` lists the figures, missing data is one message
+and exit 2, `all` ends with a summary, progress is bars on a terminal and lines elsewhere, Ctrl-C
+exits 130 leaving finished runs and no half-written file. Offline: data folders are empty ones
+or the real data root."""
+
+import io
+import os
+import pathlib
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+import types
+
+import pytest
+from rich.console import Console
+
+import reproduce
+from reproduce import __main__ as cli
+from reproduce import progress
+from reproduce import run_store
+from tf_overparam.datasets import DataNotFoundError
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def offline_env(tmp_path, **extra):
+    """The environment of a subprocess that finds no data and could not download any: the data
+    folder and the cache are empty folders (a named folder is never downloaded into)."""
+    empty = tmp_path / "empty"
+    empty.mkdir(exist_ok=True)
+    env = {**os.environ, "TF_OVERPARAM_DATA_DIR": str(empty),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONUNBUFFERED": "1", **extra}
+    env.pop(run_store.KILL_AFTER_SAVES, None)
+    return env, empty
+
+
+def reproduce_command(*args):
+    return [sys.executable, "-m", "reproduce", *map(str, args)]
+
+
+# ---- --help and the figure table ---------------------------------------------------------------
+
+def test_help_lists_every_figure_with_what_it_shows_and_its_time(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for name, part in reproduce.PARTS.items():
+        line = next(line for line in text.splitlines() if line.strip().startswith(name + " "))
+        assert part.shows in line, name
+        assert f"full settings: {part.full_time}" in text, name
+    assert "exit status" in text and "130" in text
+
+
+def test_the_figure_table_has_every_module_and_the_measured_times():
+    assert list(reproduce.PARTS)[0] == "theory" and list(reproduce.PARTS)[-1] == "atlas"
+    assert reproduce.PARTS["figure3"].full_time == "203 s"
+    for name in reproduce.PARTS:
+        assert (ROOT / "reproduce" / f"{name}.py").is_file(), name
+    with pytest.raises(ValueError, match="figure must be one of"):
+        reproduce.figure_module("figure9")
+
+
+# ---- missing data -----------------------------------------------------------------------------
+
+def test_missing_data_is_one_message_and_exit_2_without_traceback(tmp_path):
+    env, empty = offline_env(tmp_path)
+    done = subprocess.run(reproduce_command("figure3", "--quick", "--out", tmp_path / "out",
+                                            "--data-dir", empty),
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "Could not load the UCI gas-sensor drift batch files" in done.stderr
+    assert f"{empty} (data_dir argument): no such files" in done.stderr
+    assert "\x1b[" not in done.stdout + done.stderr  # not a terminal: no bars, no colours
+
+
+def test_debug_shows_the_traceback(tmp_path, capsys, monkeypatch):
+    env, empty = offline_env(tmp_path)
+    monkeypatch.setenv("TF_OVERPARAM_DATA_DIR", str(empty))
+    status = cli.main(["figure3", "--quick", "--out", str(tmp_path / "out"), "--data-dir",
+                       str(empty), "--debug"])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "DataNotFoundError" in err
+
+
+# ---- all: a summary, and the exit status --------------------------------------------------------
+
+def test_all_quick_without_data_runs_the_theory_and_says_what_it_skipped(tmp_path, capsys,
+                                                                         monkeypatch):
+    env, empty = offline_env(tmp_path)
+    monkeypatch.setenv("TF_OVERPARAM_DATA_DIR", str(empty))
+    status = cli.main(["all", "--quick", "--out", str(tmp_path / "out"), "--data-dir",
+                       str(empty)])
+    assert status == 2  # only missing data went wrong
+    rows = summary_rows(capsys.readouterr().out, "Summary: 1 done, 7 skipped, 0 failed")
+    assert list(rows) == list(reproduce.PARTS)
+    assert "done" in rows["theory"] and (tmp_path / "out" / "theory" / "theory.json").is_file()
+    for name in ("figure2", "figure3", "figure4_left", "figure4_right", "figure5_left",
+                 "atlas"):
+        assert "skipped  data not found: the UCI gas-sensor drift batch files" in rows[name]
+    assert "skipped  data not found: MNIST" in rows["figure5_right"]
+
+
+def summary_rows(out: str, heading: str) -> dict:
+    """{part: its summary row} of the summary that starts with `heading`."""
+    return {line.split()[0]: line for line in out[out.index(heading):].splitlines()[1:]}
+
+
+def test_all_goes_on_after_a_failure_and_exits_1(tmp_path, capsys, monkeypatch):
+    def part(error=None):
+        def run(out_dir, data_dir, quick):
+            if error is not None:
+                raise error
+            return {}
+        return types.SimpleNamespace(run=run)
+
+    parts = {"theory": part(), "figure2": part(RuntimeError("boom\nsecond line")),
+             "figure3": part(DataNotFoundError("Could not load MNIST (files): none found."))}
+    monkeypatch.setattr(cli, "PARTS", dict.fromkeys(parts))
+    monkeypatch.setattr(cli, "figure_module", parts.__getitem__)
+    assert cli.run(cli.build_parser().parse_args(["all", "--out", str(tmp_path)])) == 1
+    captured = capsys.readouterr()
+    rows = summary_rows(captured.out, "Summary: 1 done, 1 skipped, 1 failed")
+    assert rows["theory"].split()[1] == "done"
+    assert rows["figure2"].split(None, 1)[1] == "failed   RuntimeError: boom"
+    assert rows["figure3"].split(None, 1)[1] == "skipped  data not found: MNIST"
+    assert "Traceback" in captured.err and "RuntimeError: boom" in captured.err  # a bug: shown
+
+
+def test_exit_status():
+    done, data = cli.Outcome("done", ""), cli.Outcome("skipped", "data", missing_data=True)
+    assert cli.exit_status([done, done]) == 0
+    assert cli.exit_status([done, data]) == 2
+    assert cli.exit_status([data, cli.Outcome("skipped", "needs TensorFlow")]) == 1
+    assert cli.exit_status([done, cli.Outcome("failed", "ValueError: x")]) == 1
+
+
+# ---- progress: bars on a terminal, lines elsewhere ---------------------------------------------
+
+def test_on_a_terminal_the_bars_are_drawn():
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=140, color_system=None)
+    with progress.bars(3, console) as overall:
+        overall.start("figure3")
+        run = progress.RunProgress("l4 GD depth 2", 10_000, intro="(not printed on a terminal)")
+        run.update(2_000, 10_000, "2 configuration(s) running")
+        time.sleep(0.05)
+        run.update(4_000, 10_000, "2 configuration(s) running")
+        progress._live.refresh()  # draw now, not at the next 1/4 s tick
+        run.finish("    l4 GD depth 2: done in 1.0 s")
+        overall.done()
+    text = buffer.getvalue()
+    assert "figure3 (parts done)" in text and "1/3" in text
+    assert "l4 GD depth 2" in text and "4000/10000" in text
+    assert "it/s" in text and "left" in text and "━" in text
+    assert "l4 GD depth 2: done in 1.0 s" in text
+    assert "(not printed on a terminal)" not in text
+    assert progress._live is None
+
+
+def test_without_a_terminal_plain_lines(capsys, monkeypatch):
+    monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.0)
+    with progress.bars(2, Console(file=io.StringIO())) as overall:  # not a terminal: inert
+        overall.start("figure3")
+        run = progress.RunProgress("l4 GD depth 2", 10_000, intro="  [figure3] l4 GD depth 2: …")
+        run.update(4_000, 10_000, "2 configuration(s) running")
+        run.finish("    l4 GD depth 2: done in 1.0 s")
+        overall.done()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "  [figure3] l4 GD depth 2: …"
+    assert lines[1].startswith("    l4 GD depth 2: 4,000/10,000 iterations, 2 configuration(s) "
+                               "running, ")
+    assert lines[2] == "    l4 GD depth 2: done in 1.0 s"
+
+
+def test_a_figure_in_a_pseudo_terminal_draws_its_bars(tmp_path, shared_data_dir):
+    env, _ = offline_env(tmp_path, COLUMNS="140", TERM="xterm")
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(reproduce_command("figure4_right", "--quick", "--out",
+                                                 tmp_path / "out", "--data-dir",
+                                                 shared_data_dir),
+                               cwd=ROOT, env=env, stdin=terminal, stdout=terminal,
+                               stderr=terminal)
+    os.close(terminal)
+    output = b""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 1.0)
+        if ready:
+            try:
+                chunk = os.read(controller, 1 << 16)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif process.poll() is not None:
+            break
+    os.close(controller)
+    assert process.wait(timeout=60) == 0, output[-3000:]
+    text = output.decode("utf-8", "replace")
+    assert "━" in text and "\x1b[" in text  # drawn, with cursor control
+    assert "figure4_right (parts done)" in text
+    assert "l4 Adam depth 3" in text and "/400" in text  # a trainer run's bar
+    assert "l4 Adam depth 3: done in" in text
+    assert (tmp_path / "out" / "figure4_right" / "figure4_right.png").is_file()
+
+
+# ---- Ctrl-C ------------------------------------------------------------------------------------
+
+def _interrupted_cleanly(done, out):
+    assert done.returncode == 130, done.stderr[-3000:]
+    assert "Interrupted: finished runs are kept in" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp") or ".tmp." in p.name]
+
+
+def test_ctrl_c_during_the_theory_exits_130_with_nothing_half_written(tmp_path):
+    env, _ = offline_env(tmp_path)
+    out = tmp_path / "out"
+    process = subprocess.Popen(reproduce_command("theory", "--quick", "--out", out), cwd=ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                           signal.SIG_DFL))
+    lines = []
+    for line in process.stdout:  # the first of its four parts is over: interrupt the second
+        lines.append(line)
+        if line.startswith("  warmup:"):
+            process.send_signal(signal.SIGINT)
+            break
+    stdout, stderr = process.communicate(timeout=120)
+    done = subprocess.CompletedProcess(process.args, process.returncode, "".join(lines) + stdout,
+                                       stderr)
+    _interrupted_cleanly(done, out)
+    assert "== theory done" not in done.stdout
+
+
+def test_ctrl_c_between_runs_keeps_the_finished_runs(tmp_path, shared_data_dir):
+    # SIGINT sent by the process itself right after its first run was saved, while the other
+    # worker is still training: deterministic, unlike a timer.
+    env, _ = offline_env(tmp_path, **{run_store.INTERRUPT_AFTER_SAVES: "1"})
+    out = tmp_path / "out"
+    done = subprocess.run(reproduce_command("figure4_right", "--quick", "--out", out,
+                                            "--data-dir", shared_data_dir),
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    _interrupted_cleanly(done, out)
+    stored = [p for p in (out / "_runs").glob("*.npz") if not p.name.startswith("optimum")]
+    assert 1 <= len(stored) < 3  # figure4_right --quick has three runs
+    for path in stored:  # complete entries, readable as the store reads them
+        entry = run_store._read_npz(path)
+        assert entry["losses"].ndim == 2 and entry["info"]["spec_key"] == path.stem

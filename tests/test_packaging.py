@@ -1,0 +1,118 @@
+"""The built wheel, installed (not editable) away from the checkout, works (issue 15): no
+top-level `reproduce`, every subpackage shipped, the `tf-overparam` command and the README
+examples run against it. Offline: the wheel is built without build isolation (no download of
+setuptools) and installed without dependencies (the test environment's are used)."""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+#: Run in the installed environment: every README example, as tests/test_readme.py does.
+README_EXAMPLES = """
+import pathlib, re, sys
+text = pathlib.Path(sys.argv[1]).read_text(encoding="utf-8")
+for index, example in enumerate(re.findall(r"```python\\n(.*?)```", text, flags=re.S)):
+    exec(compile(example, f"README.md example {index}", "exec"), {"__name__": "readme_example"})
+    print("example", index, "ok", flush=True)
+"""
+
+
+def _run(command, **kwargs):
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, **kwargs)
+    assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-3000:])
+    return done
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("wheel")
+    _run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+          "--no-index", "-q", "-w", str(folder)], cwd=ROOT)
+    (path,) = folder.glob("tf_overparam-*.whl")
+    return path
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory):
+    """(environment, folder to run in): the wheel installed into its own folder, first on the
+    path, run from an empty folder so that the checkout is not importable."""
+    target = tmp_path_factory.mktemp("site")
+    _run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target",
+          str(target), str(wheel)])
+    cwd = tmp_path_factory.mktemp("elsewhere")
+    env = {**os.environ, "PYTHONPATH": str(target), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "XDG_CACHE_HOME": str(cwd / "cache")}
+    env.pop("TF_OVERPARAM_DATA_DIR", None)
+    return env, cwd, target
+
+
+def test_the_wheel_ships_the_library_and_the_experiments_only(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"tf_overparam", f"{wheel.name.split('-py3')[0]}.dist-info"}, tops
+    assert "tf_overparam/reproduce/__main__.py" in names
+    assert "tf_overparam/reproduce/figure3.py" in names
+    assert "tf_overparam/cli.py" in names
+    for init in ROOT.glob("tf_overparam/*/__init__.py"):  # the hand-kept list in pyproject.toml
+        assert init.relative_to(ROOT).as_posix() in names, init
+    for module in (ROOT / "reproduce").glob("*.py"):
+        assert f"tf_overparam/reproduce/{module.name}" in names, module
+    assert not [name for name in names if "tests/" in name or name.startswith("reproduce/")]
+    metadata = next(name for name in names if name.endswith("/METADATA"))
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "License-Expression: Apache-2.0" in text
+    entry_points = zipfile.ZipFile(wheel).read(metadata.replace("METADATA", "entry_points.txt"))
+    assert re.search(r"tf-overparam\s*=\s*tf_overparam\.cli:main", entry_points.decode())
+
+
+def test_the_installed_command_lists_describes_and_reproduces(installed, tmp_path):
+    env, cwd, target = installed
+    where = _run([sys.executable, "-c", "import tf_overparam.reproduce as r; print(r.__file__);"
+                  "import importlib.util as u; print(u.find_spec('reproduce'))"],
+                 cwd=cwd, env=env).stdout.split()
+    assert where == [str(target / "tf_overparam" / "reproduce" / "__init__.py"), "None"]
+
+    command = [str(target / "bin" / "tf-overparam")]  # the console script pip wrote
+    listed = _run(command + ["list"], cwd=cwd, env=env).stdout
+    assert "figure5_right" in listed and "203 s" in listed
+
+    described = _run([sys.executable, "-m", "tf_overparam.cli", "info", "--data-dir",
+                      str(cwd)], cwd=cwd, env=env).stdout
+    for package in ("python", "keras", "tensorflow", "jax", "torch", "numpy", "Keras backend",
+                    "device", "Ethanol data", "MNIST data"):
+        assert re.search(rf"^{package}\s", described, flags=re.M), package
+    assert "not found" in described
+
+    out = tmp_path / "out"
+    _run([sys.executable, "-m", "tf_overparam.cli", "reproduce", "theory", "--quick", "--out",
+          str(out)], cwd=cwd, env=env)
+    for name in ("theory.json", "claim1_spectrum.png", "theorem2.pdf"):
+        assert (out / "theory" / name).stat().st_size > 0, name
+    assert '"git_commit": null' in (out / "theory" / "theory.json").read_text()
+
+
+def test_the_readme_examples_run_against_the_installed_wheel(installed):
+    env, cwd, _ = installed
+    done = _run([sys.executable, "-c", README_EXAMPLES, str(ROOT / "README.md")], cwd=cwd,
+                env=env)
+    assert done.stdout.count(" ok") >= 6
+
+
+def test_build_gives_a_wheel_and_an_sdist_that_twine_accepts(tmp_path):
+    pytest.importorskip("build")
+    pytest.importorskip("twine")
+    done = _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path),
+                 str(ROOT)], cwd=ROOT)
+    assert "project.license` as a TOML table is deprecated" not in done.stdout + done.stderr
+    built = sorted(path.name for path in tmp_path.iterdir())
+    assert built == ["tf_overparam-0.1.0-py3-none-any.whl", "tf_overparam-0.1.0.tar.gz"], built
+    checked = _run([sys.executable, "-m", "twine", "check", "--strict",
+                    *map(str, tmp_path.iterdir())])
+    assert checked.stdout.count("PASSED") == 2
