@@ -47,9 +47,9 @@ CLAIMS = {
     "fig2_emulation": {
         "figure": "2", "claim": "the end-to-end rule (Eq. 11) emulates GD on the deep network",
         "definition": "per (loss, depth, width): the deep network's and the rule's curves "
-                      "agree: the median over seeds of the larger of |Δ area| and |Δ log10 end| "
-                      "is ≤ agreement_decades; holds: every pair; partly: at least half; fails: "
-                      "fewer",
+                      "agree: the median over seeds of the larger absolute difference, of areas "
+                      "and of log10 ends, is ≤ agreement_decades; holds: every pair; partly: at "
+                      "least half; fails: fewer",
         "depends_on": ["normalization", "horizon"]},
     "fig2_width": {
         "figure": "2", "claim": "hidden width 1 and width 100 converge alike",
