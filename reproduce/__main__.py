@@ -24,6 +24,8 @@ FIGURES = {
     "figure4_right": "reproduce.figure4_right",
     "figure5_left": "reproduce.figure5_left",
     "figure5_right": "reproduce.figure5_right",
+    # Beyond the paper: overparameterized convolutions on MNIST and Fashion-MNIST (issue 14).
+    "conv_overparam": "reproduce.conv_overparam",
     # Every regression claim over the choices the paper leaves open (reuses the figures' runs).
     "atlas": "reproduce.atlas",
 }
@@ -36,7 +38,7 @@ def parse_args(argv):
     parser.add_argument("figure", choices=["all"] + list(FIGURES), help="what to reproduce")
     parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for CI")
     parser.add_argument("--out", default=None, help="output folder (default: results/, or results_quick/ with --quick)")
-    parser.add_argument("--data-dir", default=None, help="folder with gas_sensor_drift/ and mnist/ (or the files themselves); default: $TF_OVERPARAM_DATA_DIR, then the cache, then download")
+    parser.add_argument("--data-dir", default=None, help="folder with gas_sensor_drift/, mnist/ and fashion_mnist/ (or the files themselves); default: $TF_OVERPARAM_DATA_DIR, then the cache, then download")
     args = parser.parse_args(argv)
     if args.data_dir is not None and not pathlib.Path(args.data_dir).is_dir():
         # Fail before any figure runs or writes anything (theory, first, needs no data).
