@@ -77,3 +77,9 @@ def test_broken_file_and_missing_data(fashion_copy, tmp_path):
 def test_bad_variant_names_the_argument():
     with pytest.raises(ValueError, match="variant.*'mnist', 'fashion'"):
         load_mnist("/nonexistent", variant="kmnist")
+
+
+def test_fashion_is_never_downloaded(monkeypatch):
+    monkeypatch.delenv("TF_OVERPARAM_DATA_DIR", raising=False)
+    with pytest.raises(DataNotFoundError, match="Fashion-MNIST is not downloaded by this package"):
+        load_mnist(variant="fashion")

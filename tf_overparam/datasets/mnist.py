@@ -51,10 +51,11 @@ FASHION_CONTENT_MD5 = {
     "y_test": "15d484375f8d13e6eb1aabb0c3f46965",
 }
 
-#: ``variant`` -> (folder under a data root, display name, content MD5s, downloadable npz or None).
+#: ``variant`` -> (folder under a data root, display name, content MD5s, downloadable). Only
+#: MNIST is downloaded (MNIST_NPZ_URL, read at call time so that tests can point it elsewhere).
 VARIANTS = {
-    "mnist": (SUBFOLDER, "MNIST", CONTENT_MD5, (MNIST_NPZ_URL, MNIST_NPZ_SHA256)),
-    "fashion": ("fashion_mnist", "Fashion-MNIST", FASHION_CONTENT_MD5, None),
+    "mnist": (SUBFOLDER, "MNIST", CONTENT_MD5, True),
+    "fashion": ("fashion_mnist", "Fashion-MNIST", FASHION_CONTENT_MD5, False),
 }
 
 #: Allowed values of ``file_format``.
@@ -169,7 +170,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = 
     _sources.check_choice("file_format", file_format, FILE_FORMATS)
     _sources.check_choice("verify_checksums", verify_checksums, CHECKSUM_POLICIES)
     _sources.check_choice("variant", variant, tuple(VARIANTS))
-    subfolder, display, _, remote = VARIANTS[variant]
+    subfolder, display, _, downloadable = VARIANTS[variant]
     idx_names = ", ".join(f"{name}.gz" for name, _, _ in IDX_FILES.values())
     what = {"auto": f"{display} ({idx_names}; or {NPZ_NAME})",
             "idx": f"{display} ({idx_names})",
@@ -181,17 +182,16 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = 
     folder = located.folder
     if folder is None:
         folder = _sources.default_cache_root() / subfolder
-        if not download or file_format == "idx" or remote is None:
+        if not download or file_format == "idx" or not downloadable:
             note = "download: disabled" if not download else (
-                f"download: {display} is not downloaded by this package" if remote is None else
+                f"download: {display} is not downloaded by this package" if not downloadable else
                 "download: only mnist.npz is downloadable (file_format='idx')")
             raise _sources.not_found_error(what, located.tried, note)
-        url, sha256 = remote
         try:
-            _sources.fetch(url, folder / NPZ_NAME, sha256=sha256)
+            _sources.fetch(MNIST_NPZ_URL, folder / NPZ_NAME, sha256=MNIST_NPZ_SHA256)
         except (urllib.error.URLError, OSError, ChecksumError) as exc:
             raise _sources.not_found_error(
-                what, located.tried, f"download of {url} failed: {exc}") from exc
+                what, located.tried, f"download of {MNIST_NPZ_URL} failed: {exc}") from exc
 
     if file_format == "idx" or (file_format == "auto" and _has_idx(folder)):
         arrays, paths = _read_idx(folder)
