@@ -16,6 +16,7 @@ from tf_overparam import EndToEndSGD
 from tf_overparam import LpLoss
 from tf_overparam import NearIdentity
 from tf_overparam import OverparamConv2D
+from tf_overparam import collapse
 
 
 def _numpy(x):
@@ -162,8 +163,8 @@ def _theorem1_gap(learning_rate, total_time=1.0):
     deep = keras.Sequential([keras.Input((5, 5, 2)), OverparamConv2D(
         3, 3, depth=3, hidden_filters=4, use_bias=False, kernel_initializer=Balanced(target=target, seed=0))])
     deep.compile(optimizer=keras.optimizers.SGD(learning_rate), loss=LpLoss(2))
-    shallow = keras.Sequential([keras.Input((5, 5, 2)), keras.layers.Conv2D(3, 3, use_bias=False)])
-    shallow.layers[0].kernel.assign(keras.ops.convert_to_numpy(deep.layers[0].end_to_end_kernel))
+    shallow = collapse(deep)  # a plain Conv2D holding the deep network's end-to-end kernel
+    assert type(shallow.layers[0]) is keras.layers.Conv2D
     shallow.compile(optimizer=EndToEndSGD(learning_rate, depth=3), loss=LpLoss(2))
     _fit_full_batch(deep, x, y, steps)
     _fit_full_batch(shallow, x, y, steps)
@@ -254,3 +255,14 @@ def test_balanced_needs_hidden_width_at_least_the_rank():
     layer = OverparamConv2D(3, 1, depth=2, hidden_filters=2, kernel_initializer=Balanced(target=np.eye(4, 3)))
     with pytest.raises(ValueError, match="hidden width >= the target's rank 3"):
         layer.build((None, 3, 3, 4))
+
+
+@pytest.mark.parametrize("initializer", ["near_zero", "identity", "balanced", Balanced(target=np.ones((18, 3)))])
+def test_collapse_keeps_a_usable_initializer(initializer):
+    """The collapsed Conv2D keeps the layer's initializer, which must accept the 4-D shape."""
+    deep = keras.Sequential([keras.Input((5, 5, 2)), OverparamConv2D(3, 3, depth=2, kernel_initializer=initializer)])
+    shallow = collapse(deep)
+    np.testing.assert_allclose(_numpy(shallow.layers[0].kernel), _numpy(deep.layers[0].end_to_end_kernel), atol=1e-7)
+    fresh = keras.layers.Conv2D.from_config(shallow.layers[0].get_config())
+    fresh.build((None, 5, 5, 2))
+    assert tuple(fresh.kernel.shape) == (3, 3, 2, 3)
