@@ -214,13 +214,21 @@ def summarize(records, config):
         for name in config["models"]:
             runs = [records[(dataset, name, seed)] for seed in config["seeds"]]
             errors = [run["test_error_percent"] for run in runs]
-            final_ce = [float(smooth(run["cross_entropy"], config["smoothing_window"])[-1]) for run in runs]
+            curves = [smooth(run["cross_entropy"], config["smoothing_window"]) for run in runs]
+            final_ce = [float(curve[-1]) for curve in curves]
+            report_steps = sorted({config["num_steps"] // 6, config["num_steps"] // 2, config["num_steps"]})
             entry = {
                 "parameters": runs[0]["parameters"],
                 "test_error_percent_per_seed": errors,
                 "test_error_percent_median": float(np.median(errors)),
                 "final_smoothed_cross_entropy_per_seed": final_ce,
                 "final_smoothed_cross_entropy_median": float(np.median(final_ce)),
+                "smoothed_cross_entropy_median_at": {
+                    str(step): float(np.median([curve[step - 1] for curve in curves])) for step in report_steps},
+                "subset_test_error_percent_median_at": {
+                    str(step): float(np.median([run["eval_errors_percent"][run["eval_steps"].index(step)]
+                                                for run in runs]))
+                    for step in report_steps if step in runs[0]["eval_steps"]},
                 "seconds_per_step_median": float(np.median([run["seconds_per_step_median"] for run in runs])),
             }
             if name != "original":
