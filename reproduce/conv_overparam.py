@@ -69,7 +69,7 @@ CONFIG = {
     "tutorial_num_steps": 8593,
 }
 
-QUICK = {"seeds": [0], "num_steps": 30, "train_size": 2000, "eval_every": 10, "eval_size": 500,
+QUICK = {"seeds": [0], "num_steps": 30, "train_size": 2000, "eval_every": 15, "eval_size": 500,
          "test_size": 500, "smoothing_window": 5}
 
 LABELS = {"original": "original", "dense": "dense layers ×2 (paper)",

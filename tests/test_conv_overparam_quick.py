@@ -29,7 +29,7 @@ def test_quick_run_writes_its_outputs_and_collapse_keeps_the_trained_model(share
             assert entry["parameters"] == params
             assert 0 <= entry["test_error_percent_median"] < 60, "30 steps must beat chance (90%)"
             record = json.loads((out / "runs" / dataset / f"{name}_seed0.json").read_text())
-            assert len(record["cross_entropy"]) == 30 and record["eval_steps"] == [0, 10, 20, 30]
+            assert len(record["cross_entropy"]) == 30 and record["eval_steps"] == [0, 15, 30]
             assert record["eval_errors_percent"][-1] < record["eval_errors_percent"][0]
             if name == "original":
                 continue
