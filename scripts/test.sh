@@ -11,6 +11,7 @@ if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
 fi
 CORE_TESTS="tests/test_end_to_end_ops.py tests/test_end_to_end_sgd.py tests/test_overparam_dense.py
+  tests/test_overparam_conv2d.py
   tests/test_losses.py tests/test_transforms.py tests/test_saving.py tests/test_readme.py
   tests/test_ops_lp_chain.py tests/test_fullbatch.py tests/test_fullbatch_backends.py"
 status=0

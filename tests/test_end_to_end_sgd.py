@@ -46,11 +46,66 @@ def test_weight_decay_scales_by_depth_on_kernels_only():
     np.testing.assert_allclose(new_bias, expected_bias, **float64_tolerance())
 
 
-def test_non_kernel_variables_take_plain_sgd():
+def _one_step_named(optimizer, value, gradient, name):
+    variable = keras.Variable(value, dtype="float64", name=name)
+    optimizer.apply_gradients([(keras.ops.convert_to_tensor(gradient, "float64"), variable)])
+    return keras.ops.convert_to_numpy(variable)
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 2, 4), (1, 1, 5, 2), (2, 2, 1, 1)])
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["full", "rank1"])
+def test_conv_kernel_takes_eq9_on_its_reshaped_matrix(shape, depth, kind):
+    """Oracle: numpy Eq. 9 on the (kh·kw·c_in, c_out) reshape, reshaped back."""
+    rng = np.random.default_rng(depth + len(kind) + shape[-1])
+    matrix_shape = (int(np.prod(shape[:-1])), shape[-1])
+    kernel, gradient = sample_kernel(rng, matrix_shape, kind), rng.normal(size=matrix_shape)
+    learning_rate = float(np.float32(0.05))
+    (updated,) = _one_step(EndToEndSGD(learning_rate, depth=depth), [kernel.reshape(shape)], [gradient.reshape(shape)])
+    expected = kernel - learning_rate * eq9_direction(kernel, gradient, depth)
+    np.testing.assert_allclose(updated, expected.reshape(shape), **float64_tolerance())
+
+
+def test_conv_kernel_weight_decay_scales_by_depth():
+    rng = np.random.default_rng(8)
+    kernel, gradient = rng.normal(size=(12, 3)), rng.normal(size=(12, 3))
+    learning_rate, decay, depth = float(np.float32(0.1)), float(np.float32(0.2)), 2
+    optimizer = EndToEndSGD(learning_rate, depth=depth, weight_decay=decay)
+    (updated,) = _one_step(optimizer, [kernel.reshape(2, 2, 3, 3)], [gradient.reshape(2, 2, 3, 3)])
+    expected = (1 - learning_rate * decay * depth) * kernel - learning_rate * eq9_direction(kernel, gradient, depth)
+    np.testing.assert_allclose(updated, expected.reshape(2, 2, 3, 3), **float64_tolerance())
+
+
+@pytest.mark.parametrize(
+    "shape, name, conv_kernels",
+    [
+        ((3, 3, 2, 4), "kernel", False),  # restricted to dense kernels
+        ((3, 3, 2, 1), "depthwise_kernel", True),  # SeparableConv2D's depthwise kernel
+        ((3, 3, 2, 4), "depthwise_conv2d_kernel", True),
+        ((3, 2, 4), "kernel", True),  # Conv1D and other non-4-D variables
+        ((2, 2, 2, 2, 2), "kernel", True),
+        ((4,), "bias", True),
+    ],
+)
+def test_other_variables_take_plain_sgd(shape, name, conv_kernels):
     rng = np.random.default_rng(4)
-    conv_kernel, gradient = rng.normal(size=(3, 3, 2, 4)), rng.normal(size=(3, 3, 2, 4))
-    (updated,) = _one_step(EndToEndSGD(0.1, depth=3), [conv_kernel], [gradient])
-    np.testing.assert_allclose(updated, conv_kernel - float(np.float32(0.1)) * gradient, **float64_tolerance())
+    value, gradient = rng.normal(size=shape), rng.normal(size=shape)
+    updated = _one_step_named(EndToEndSGD(0.1, depth=3, conv_kernels=conv_kernels), value, gradient, name)
+    np.testing.assert_allclose(updated, value - float(np.float32(0.1)) * gradient, **float64_tolerance())
+
+
+def test_depthwise_conv2d_layer_keeps_plain_sgd():
+    """A default-named DepthwiseConv2D (path ".../depthwise_conv2d.../kernel") steps as SGD does."""
+    x = np.random.default_rng(9).normal(size=(4, 5, 5, 2)).astype("float32")
+    y = np.zeros((4, 3, 3, 2), "float32")
+    kernels = []
+    for optimizer in [EndToEndSGD(0.1, depth=3), keras.optimizers.SGD(0.1)]:
+        keras.utils.set_random_seed(9)
+        model = keras.Sequential([keras.Input((5, 5, 2)), keras.layers.DepthwiseConv2D(3, use_bias=False)])
+        model.compile(optimizer=optimizer, loss="mse")
+        model.train_on_batch(x, y)
+        kernels.append(keras.ops.convert_to_numpy(model.layers[0].kernel))
+    np.testing.assert_allclose(kernels[0], kernels[1], rtol=1e-6, atol=1e-7)
 
 
 def _regression_model(seed):
@@ -95,9 +150,10 @@ def test_fit_with_and_without_xla_matches_numpy(jit_compile, units):
 
 
 def test_get_config_round_trip():
-    optimizer = EndToEndSGD(0.02, depth=4, weight_decay=0.1, clipnorm=1.0)
+    optimizer = EndToEndSGD(0.02, depth=4, weight_decay=0.1, conv_kernels=False, clipnorm=1.0)
     restored = EndToEndSGD.from_config(optimizer.get_config())
-    assert restored.depth == 4
+    assert restored.depth == 4 and restored.conv_kernels is False
+    assert EndToEndSGD.from_config(EndToEndSGD(0.1).get_config()).conv_kernels is True
     assert restored.weight_decay == pytest.approx(0.1)
     assert restored.clipnorm == 1.0
     assert float(restored.learning_rate) == pytest.approx(0.02)
@@ -111,6 +167,7 @@ def test_get_config_round_trip():
         ({"depth": 2.5}, "`depth`"),
         ({"learning_rate": -1e-3}, "`learning_rate`"),
         ({"weight_decay": -0.1}, "`weight_decay`"),
+        ({"conv_kernels": "yes"}, "`conv_kernels`"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, argument):

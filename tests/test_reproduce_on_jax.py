@@ -53,3 +53,23 @@ def test_figure5_right_on_jax_says_it_needs_tensorflow(tmp_path):
                           text=True, timeout=300)
     assert done.returncode != 0
     assert "needs the TensorFlow backend" in done.stderr
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="driven from the TensorFlow run of the suite")
+def test_conv_overparam_quick_on_jax_without_tensorflow(tmp_path, shared_data_dir):
+    """Issue 14's experiment is Keras-only: it runs on JAX with TensorFlow unimportable."""
+    if not (shared_data_dir / "fashion_mnist").is_dir():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Fashion-MNIST not found under CI")
+        pytest.skip("Fashion-MNIST not found")
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    done = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, "conv_overparam", "--quick",
+                           "--out", str(tmp_path), "--data-dir", str(shared_data_dir)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((tmp_path / "conv_overparam" / "conv_overparam.json").read_text())
+    assert summary["backend"] == "jax"
+    for dataset in ("mnist", "fashion"):
+        collapsed = summary["results"][dataset]["dense_conv"]["collapsed"]
+        assert collapsed["identical_test_error"] and collapsed["parameters"] == [1_663_370]

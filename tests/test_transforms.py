@@ -108,3 +108,90 @@ def test_bad_arguments_name_the_argument(kwargs, argument):
 def test_a_non_model_names_the_argument(transform):
     with pytest.raises(ValueError, match="`model`"):
         transform(keras.layers.Dense(3))
+
+
+# --- Conv2D layers (layer_types) -----------------------------------------------------------------
+
+
+def _convnet(**conv2_kwargs):
+    keras.utils.set_random_seed(6)
+    return keras.Sequential(
+        [
+            keras.Input((10, 10, 2)),
+            keras.layers.Conv2D(4, 3, padding="same", activation="relu", kernel_regularizer="l2",
+                                bias_initializer="random_normal", name="conv1"),
+            keras.layers.MaxPooling2D(2, name="pool"),
+            keras.layers.Conv2D(6, (3, 2), strides=(1, 2), use_bias=False,
+                                kernel_constraint=keras.constraints.MaxNorm(2.0), name="conv2", **conv2_kwargs),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(3, name="head"),
+        ]
+    )
+
+
+def test_conv_layers_are_replaced_only_when_asked():
+    model = _convnet()
+    assert [type(l).__name__ for l in overparameterize(model).layers][0] == "Conv2D"
+    deep = overparameterize(model, depth=2, layer_types=(keras.layers.Dense, keras.layers.Conv2D))
+    assert [type(l).__name__ for l in deep.layers] == [
+        "OverparamConv2D", "MaxPooling2D", "OverparamConv2D", "Flatten", "OverparamDense"]
+    conv_only = overparameterize(model, depth=3, hidden_units=5, layer_types=(keras.layers.Conv2D,))
+    assert type(conv_only.get_layer("head")) is keras.layers.Dense
+    assert [tuple(f.shape) for f in conv_only.get_layer("conv1").factors] == [(3, 3, 2, 5), (5, 5), (5, 4)]
+
+
+def test_conv_arguments_bias_regularizers_and_constraints_are_kept():
+    model = _convnet()
+    deep = overparameterize(model, depth=2, layer_types=(keras.layers.Conv2D,))
+    conv1, conv2 = deep.get_layer("conv1"), deep.get_layer("conv2")
+    assert conv1.padding == "same" and conv1.activation is keras.activations.relu
+    assert conv2.kernel_size == (3, 2) and conv2.strides == (1, 2) and conv2.padding == "valid"
+    assert conv2.use_bias is False and conv2.bias is None
+    assert isinstance(conv2.kernel_constraint, keras.constraints.MaxNorm)
+    assert conv1.kernel_regularizer is not None and len(conv1.losses) == 2  # one per factor
+    np.testing.assert_array_equal(conv1.bias.numpy(), model.get_layer("conv1").bias.numpy())
+    # Default widths min(kh·kw·c_in, filters): conv1 min(18, 4), conv2 min(24, 6).
+    assert [tuple(f.shape) for f in conv2.factors] == [(3, 2, 4, 6), (6, 6)]
+    assert deep.output_shape == model.output_shape
+
+
+def test_conv_overparameterize_train_collapse_gives_the_same_predictions():
+    model = _convnet()
+    deep = overparameterize(model, depth=3, layer_types=(keras.layers.Dense, keras.layers.Conv2D))
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(16, 10, 10, 2)).astype("float32"), rng.normal(size=(16, 3)).astype("float32")
+    deep.compile(optimizer=keras.optimizers.SGD(1e-2), loss="mse")
+    deep.fit(x, y, epochs=2, verbose=0)
+    shallow = collapse(deep)
+    assert [type(layer) for layer in shallow.layers] == [type(layer) for layer in model.layers]
+    assert shallow.count_params() == model.count_params()
+    assert shallow.get_layer("conv2").strides == (1, 2) and shallow.get_layer("conv1").padding == "same"
+    np.testing.assert_allclose(shallow.predict(x, verbose=0), deep.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "conv2_kwargs, message",
+    [({"groups": 2}, "groups=2"), ({"data_format": "channels_first"}, "channels_first")],
+)
+def test_unconvertible_conv_layers_are_refused(conv2_kwargs, message):
+    model = _convnet(**conv2_kwargs)
+    with pytest.raises(ValueError, match=f"'conv2'.*{message}"):
+        overparameterize(model, layer_types=(keras.layers.Conv2D,))
+    # Leaving it out works.
+    deep = overparameterize(model, layers=["conv1"], layer_types=(keras.layers.Conv2D,))
+    assert type(deep.get_layer("conv2")) is keras.layers.Conv2D
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"layer_types": ()}, "`layer_types`"),
+        ({"layer_types": (keras.layers.Conv1D,)}, "`layer_types`"),
+        ({"layer_types": "Conv2D"}, "`layer_types`"),
+        ({"layers": ["conv1"]}, "`layers`"),  # Dense only by default
+        ({"layers": ["head"], "layer_types": (keras.layers.Conv2D,)}, "`layers`"),
+    ],
+)
+def test_bad_conv_arguments_name_the_argument(kwargs, argument):
+    with pytest.raises(ValueError, match=argument):
+        overparameterize(_convnet(), **kwargs)

@@ -11,6 +11,7 @@ from tf_overparam import ops
 from tf_overparam.initializers import Balanced
 from tf_overparam.initializers import NearIdentity
 from tf_overparam.initializers import NearZero
+from tf_overparam.layers import OverparamConv2D
 from tf_overparam.layers import OverparamDense
 from tf_overparam.losses import LpLoss
 from tf_overparam.optimizers import EndToEndSGD
@@ -25,6 +26,7 @@ __all__ = [
     "LpLoss",
     "NearIdentity",
     "NearZero",
+    "OverparamConv2D",
     "OverparamDense",
     "collapse",
     "datasets",

@@ -13,10 +13,10 @@ def validate_depth(depth, name="depth"):
     return int(depth)
 
 
-def validate_hidden_units(hidden_units, depth):
+def validate_hidden_units(hidden_units, depth, name="hidden_units"):
     """None, one positive int for all hidden layers, or a list of depth − 1 positive ints.
 
-    Returns None, an int, or a list of ints.
+    Returns None, an int, or a list of ints. `name` is the argument named in errors.
     """
     if hidden_units is None:
         return None
@@ -24,14 +24,14 @@ def validate_hidden_units(hidden_units, depth):
         widths = list(hidden_units)
         if len(widths) != depth - 1:
             raise ValueError(
-                f"`hidden_units` must be an int or a list of depth - 1 = {depth - 1} ints, "
+                f"`{name}` must be an int or a list of depth - 1 = {depth - 1} ints, "
                 f"got a list of length {len(widths)}: {hidden_units!r}."
             )
     else:
         widths = [hidden_units]
     for width in widths:
         if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width <= 0:
-            raise ValueError(f"`hidden_units` must hold positive integers, got {hidden_units!r}.")
+            raise ValueError(f"`{name}` must hold positive integers, got {hidden_units!r}.")
     if isinstance(hidden_units, (list, tuple)):
         return [int(width) for width in widths]
     return int(hidden_units)

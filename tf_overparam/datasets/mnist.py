@@ -1,4 +1,5 @@
-"""MNIST (LeCun, Cortes, Burges) for the paper's convolutional experiment (Figure 5, right)."""
+"""MNIST (LeCun, Cortes, Burges) for the paper's convolutional experiment (Figure 5, right), and
+Fashion-MNIST (Xiao, Rasul, Vollgraf 2017; same IDX format) for the conv experiment beyond it."""
 
 from __future__ import annotations
 
@@ -38,6 +39,23 @@ CONTENT_MD5 = {
     "y_train": "a25bea736e30d166cdddb491f175f624",
     "x_test": "2646ac647ad5339dbf082846283269ea",
     "y_test": "27ae3e4e09519cfbb04c329615203637",
+}
+
+#: Content MD5s of Fashion-MNIST's four IDX files, decompressed from the .gz files whose sha256
+#: ../shared/data/PROVENANCE.md section 3 lists (zalandoresearch/fashion-mnist at 55506a9). The
+#: upstream README lists MD5s of its own .gz files only, which re-gzipped copies do not match.
+FASHION_CONTENT_MD5 = {
+    "x_train": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+    "y_train": "9018921c3c673c538a1fc5bad174d6f9",
+    "x_test": "8181f5470baa50b63fa0f6fddb340f0a",
+    "y_test": "15d484375f8d13e6eb1aabb0c3f46965",
+}
+
+#: ``variant`` -> (folder under a data root, display name, content MD5s, downloadable). Only
+#: MNIST is downloaded (MNIST_NPZ_URL, read at call time so that tests can point it elsewhere).
+VARIANTS = {
+    "mnist": (SUBFOLDER, "MNIST", CONTENT_MD5, True),
+    "fashion": ("fashion_mnist", "Fashion-MNIST", FASHION_CONTENT_MD5, False),
 }
 
 #: Allowed values of ``file_format``.
@@ -84,8 +102,10 @@ def _read_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Path]]:
     return arrays, {key: path for key in IDX_FILES}
 
 
-def _check(arrays: dict[str, np.ndarray], paths: dict[str, Path], policy: str) -> None:
+def _check(arrays: dict[str, np.ndarray], paths: dict[str, Path], policy: str,
+           variant: str = "mnist") -> None:
     """Structural checks always raise; the content MD5 check follows ``policy``."""
+    _, display, content_md5, _ = VARIANTS[variant]
     for key, (_, _, shape) in IDX_FILES.items():
         array, path = arrays[key], paths[key]
         if array.dtype != np.uint8 or array.shape != shape:
@@ -93,10 +113,10 @@ def _check(arrays: dict[str, np.ndarray], paths: dict[str, Path], policy: str) -
                 f"{path}: {key} is {array.dtype} {array.shape}; expected uint8 {shape}.")
         if key.startswith("y") and array.max() > 9:
             raise DataFormatError(f"{path}: {key} has label {int(array.max())}, outside 0..9.")
-    for key, expected in CONTENT_MD5.items():
+    for key, expected in content_md5.items():
         actual = idx_md5(arrays[key])
         if actual != expected:
-            message = (f"{paths[key]}: {key} differs from the standard MNIST data (MD5 of its "
+            message = (f"{paths[key]}: {key} differs from the standard {display} data (MD5 of its "
                        f"IDX encoding is {actual}; expected {expected}). The file was left "
                        "untouched; pass verify_checksums='warn' to load it anyway.")
             if policy == "error":
@@ -105,8 +125,13 @@ def _check(arrays: dict[str, np.ndarray], paths: dict[str, Path], policy: str) -
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = "auto",
-               verify_checksums: str = "error", download: bool = True):
-    """Load MNIST as uint8 arrays, the standard 60,000 / 10,000 split.
+               verify_checksums: str = "error", download: bool = True, variant: str = "mnist"):
+    """Load MNIST (or Fashion-MNIST) as uint8 arrays, the standard 60,000 / 10,000 split.
+
+    ``variant="fashion"`` reads Fashion-MNIST from a ``fashion_mnist/`` folder (or the folder
+    itself) with the same files, checks and errors; it is never downloaded (supply the four IDX
+    files, e.g. Debian's ``dataset-fashion-mnist``), and its content is checked against
+    ``FASHION_CONTENT_MD5``. Everything below is said of MNIST and holds for both.
 
     Sources, in order: ``data_dir``; else ``$TF_OVERPARAM_DATA_DIR``; else the cache
     ``$XDG_CACHE_HOME/tf_overparam/mnist`` (``~/.cache/...``); else a download of Keras'
@@ -123,7 +148,8 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = 
             ``"idx"`` or ``"npz"``.
         verify_checksums: ``"error"`` (default) raises when the content differs from standard
             MNIST; ``"warn"`` warns and returns it. Shapes, dtype and labels are always checked.
-        download: Whether to download when nothing is found locally.
+        download: Whether to download when nothing is found locally (MNIST only).
+        variant: ``"mnist"`` (default) or ``"fashion"`` (Fashion-MNIST).
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shapes (60000, 28, 28),
@@ -143,19 +169,22 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = 
     """
     _sources.check_choice("file_format", file_format, FILE_FORMATS)
     _sources.check_choice("verify_checksums", verify_checksums, CHECKSUM_POLICIES)
+    _sources.check_choice("variant", variant, tuple(VARIANTS))
+    subfolder, display, _, downloadable = VARIANTS[variant]
     idx_names = ", ".join(f"{name}.gz" for name, _, _ in IDX_FILES.values())
-    what = {"auto": f"MNIST ({idx_names}; or {NPZ_NAME})",
-            "idx": f"MNIST ({idx_names})",
-            "npz": f"MNIST ({NPZ_NAME})"}[file_format]
+    what = {"auto": f"{display} ({idx_names}; or {NPZ_NAME})",
+            "idx": f"{display} ({idx_names})",
+            "npz": f"{display} ({NPZ_NAME})"}[file_format]
     has_data = {"auto": lambda f: _has_idx(f) or _has_npz(f), "idx": _has_idx,
                 "npz": _has_npz}[file_format]
 
-    located = _sources.locate(data_dir, subfolder=SUBFOLDER, has_data=has_data, what=what)
+    located = _sources.locate(data_dir, subfolder=subfolder, has_data=has_data, what=what)
     folder = located.folder
     if folder is None:
-        folder = _sources.default_cache_root() / SUBFOLDER
-        if not download or file_format == "idx":
+        folder = _sources.default_cache_root() / subfolder
+        if not download or file_format == "idx" or not downloadable:
             note = "download: disabled" if not download else (
+                f"download: {display} is not downloaded by this package" if not downloadable else
                 "download: only mnist.npz is downloadable (file_format='idx')")
             raise _sources.not_found_error(what, located.tried, note)
         try:
@@ -168,5 +197,5 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = 
         arrays, paths = _read_idx(folder)
     else:
         arrays, paths = _read_npz(folder / NPZ_NAME)
-    _check(arrays, paths, verify_checksums)
+    _check(arrays, paths, verify_checksums, variant)
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

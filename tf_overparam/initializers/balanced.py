@@ -41,8 +41,12 @@ class Balanced(keras.initializers.Initializer):
         self.seed = seed
 
     def __call__(self, shape, dtype=None):
-        """The end-to-end kernel itself (what a depth-1 layer would start from)."""
-        return ops.convert_to_tensor(self.target_kernel(shape), dtype=dtype or "float32")
+        """The end-to-end kernel itself (what a depth-1 layer would start from). A conv kernel
+        shape (kh, kw, c_in, c_out) gets the (kh·kw·c_in, c_out) target, reshaped."""
+        shape = tuple(shape)
+        matrix = shape if len(shape) <= 2 else (int(np.prod(shape[:-1])), shape[-1])
+        value = np.reshape(self.target_kernel(matrix), shape)
+        return ops.convert_to_tensor(value, dtype=dtype or "float32")
 
     def _resolved_seed(self):
         # Unseeded draws follow Keras' global seed, so keras.utils.set_random_seed reproduces them.

@@ -25,8 +25,13 @@ class NearIdentity(NearZero):
     """
 
     def __call__(self, shape, dtype=None):
-        if len(shape) != 2:
-            raise ValueError(f"NearIdentity needs a 2-D shape, got {shape}.")
+        """A 2-D shape, or a conv kernel shape (kh, kw, c_in, c_out): then the identity is on the
+        reshaped (kh·kw·c_in, c_out) matrix, as for `OverparamConv2D`'s first factor."""
+        if len(shape) < 2:
+            raise ValueError(f"NearIdentity needs a 2-D (or conv kernel) shape, got {shape}.")
+        if len(shape) > 2:
+            matrix = (int(np.prod(shape[:-1])), shape[-1])
+            return ops.reshape(self(matrix, dtype=dtype), shape)
         return ops.eye(shape[0], shape[1], dtype=dtype) + super().__call__(shape, dtype=dtype)
 
     def _offset(self, shape):

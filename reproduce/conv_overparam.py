@@ -1,0 +1,301 @@
+"""Beyond the paper (issue 14): overparameterized convolutions on MNIST and Fashion-MNIST.
+
+`python -m reproduce conv_overparam [--quick] [--out DIR] [--data-dir DIR]` writes into DIR
+(default results/conv_overparam, results_quick/conv_overparam with --quick):
+
+    conv_overparam.png/.pdf   per data set: training cross-entropy (trailing mean) and test error
+                              against steps, median over seeds with a min–max band
+    conv_overparam.json       every setting, and per data set and model: final test errors per
+                              seed, medians, step times, parameter counts, the collapse checks
+    runs/<data>/<model>_seed<k>.json   one finished run each (written atomically; a rerun
+                              skips them, so a killed run resumes at the first unfinished one)
+
+Models, all from the TensorFlow MNIST tutorial's convnet (the architecture of
+`reproduce.mnist_tutorial.build_model`, rebuilt here with Keras only so that this runs on the
+JAX backend too): "original"; "dense" (`overparameterize(original, depth=2)`, the paper's
+Appendix B.2: fc1 and fc2 become products of two matrices); "dense_conv" (conv1 and conv2 too,
+`layer_types=(Dense, Conv2D)`: 5×5×1×25·25×32 and 5×5×32×64·64×64). New factors are initialized
+like the layer they replace and carry no L2 term (as in Figure 5-right). After training, every
+overparameterized model is folded back with `tf_overparam.collapse`: its test error must be the
+trained model's and its parameter count the original's (1,663,370); both are checked and recorded.
+
+Not the paper's recipe: Keras' SGD with momentum 0.9 at a constant rate 0.01 (the TF1
+tutorial's exact optimizer and decay are Figure 5-right's job), shuffled batches of 64 drawn with
+the seed, and a horizon of `num_steps` steps, far shorter than the tutorial's 8,593 (the CPU time
+this run had). Every setting is in CONFIG and in the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import time
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import tf_overparam  # noqa: E402
+from .plotting import save_figure  # noqa: E402
+from .plotting import style  # noqa: E402
+from .provenance import software_versions  # noqa: E402
+from .records import rounded  # noqa: E402
+from .records import write_json  # noqa: E402
+
+CONFIG = {
+    "datasets": ["mnist", "fashion"],
+    "models": ["original", "dense", "dense_conv"],
+    "seeds": [0, 1, 2],
+    # 600 steps (0.64 epoch): 18 runs at the measured 88 ms per training step (TensorFlow,
+    # train_on_batch, this 2-core CPU) fit the ~25 CPU minutes this run had. The tutorial: 8,593.
+    "num_steps": 600,
+    "batch_size": 64,
+    "optimizer": "keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), constant rate",
+    "learning_rate": 0.01,
+    "momentum": 0.9,
+    "depth": 2,
+    "l2": 2.5e-4,  # keras L2 on fc1/fc2 kernels and biases (the tutorial's 5e-4 · l2_loss)
+    "l2_on_new_factors": False,
+    "weight_stddev": 0.1,  # truncated normal, every weight (the tutorial's)
+    "dropout": 0.5,
+    "train_size": 60000,  # all training images (no validation split: no model selection here)
+    "eval_every": 50,  # test error on the first eval_size test images at these steps
+    "eval_size": 1000,
+    "test_size": 10000,  # final test error, and the collapse check, on all test images
+    "smoothing_window": 50,  # trailing mean of the per-step batch cross-entropy
+    "tutorial_num_steps": 8593,
+}
+
+QUICK = {"seeds": [0], "num_steps": 30, "train_size": 2000, "eval_every": 15, "eval_size": 500,
+         "test_size": 500, "smoothing_window": 5}
+
+LABELS = {"original": "original", "dense": "dense layers ×2 (paper)",
+          "dense_conv": "dense + conv layers ×2"}
+COLORS = {"original": "tab:blue", "dense": "tab:red", "dense_conv": "tab:green"}
+DATA_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
+ORIGINAL_PARAMS = 1_663_370
+
+
+def make_config(quick):
+    config = json.loads(json.dumps(CONFIG))
+    if quick:
+        config.update(QUICK)
+    config["quick"] = bool(quick)
+    return config
+
+
+def load_data(dataset, data_dir, config):
+    """(x_train, y_train), (x_test, y_test): float32 (n, 28, 28, 1) scaled as the tutorial
+    ((x − 127.5)/255), int64 labels, cut to train_size / test_size."""
+    (x_train, y_train), (x_test, y_test) = tf_overparam.datasets.load_mnist(data_dir, variant=dataset)
+
+    def scale(images):
+        return ((images.astype(np.float32) - 127.5) / 255.0).reshape(-1, 28, 28, 1)
+
+    n, m = config["train_size"], config["test_size"]
+    return ((scale(x_train[:n]), y_train[:n].astype(np.int64)),
+            (scale(x_test[:m]), y_test[:m].astype(np.int64)))
+
+
+def build_original(seed, config):
+    """The tutorial's convnet (1,663,370 parameters, logits out), every weight seeded `seed`."""
+    def weights():
+        return keras.initializers.TruncatedNormal(stddev=config["weight_stddev"], seed=seed)
+
+    l2 = keras.regularizers.L2(config["l2"])
+    bias = keras.initializers.Constant(0.1)
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 5, padding="same", activation="relu", kernel_initializer=weights(), name="conv1"),
+        layers.MaxPooling2D(2, strides=2, padding="same", name="pool1"),
+        layers.Conv2D(64, 5, padding="same", activation="relu", kernel_initializer=weights(),
+                      bias_initializer=bias, name="conv2"),
+        layers.MaxPooling2D(2, strides=2, padding="same", name="pool2"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(512, activation="relu", kernel_initializer=weights(), bias_initializer=bias,
+                     kernel_regularizer=l2, bias_regularizer=l2, name="fc1"),
+        layers.Dropout(config["dropout"], seed=seed, name="dropout"),
+        layers.Dense(10, kernel_initializer=weights(), bias_initializer=bias,
+                     kernel_regularizer=l2, bias_regularizer=l2, name="fc2"),
+    ], name="tutorial_convnet")
+
+
+def build(name, seed, config):
+    keras.utils.set_random_seed(seed)
+    original = build_original(seed, config)
+    if name == "original":
+        return original
+    types = {"dense": (keras.layers.Dense,), "dense_conv": (keras.layers.Dense, keras.layers.Conv2D)}
+    if name not in types:
+        raise ValueError(f"`name` must be one of {sorted(['original', *types])}, got {name!r}.")
+    deep = tf_overparam.overparameterize(original, depth=config["depth"], layer_types=types[name])
+    if not config["l2_on_new_factors"]:
+        for layer in deep.layers:
+            for factor in getattr(layer, "factors", [])[1:]:
+                factor.regularizer = None
+    return deep
+
+
+def count_params(model):
+    return int(sum(np.prod(v.shape) for v in model.trainable_variables))
+
+
+def error_percent(model, images, labels):
+    """(error in percent, logits)."""
+    logits = model.predict(images, batch_size=1000, verbose=0)
+    return 100.0 * float(np.mean(np.argmax(logits, axis=1) != labels)), logits
+
+
+def train_one(dataset, name, seed, data, config):
+    """Train one model; returns its record (per-step cross-entropy, test errors, collapse)."""
+    (x_train, y_train), (x_test, y_test) = data
+    model = build(name, seed, config)
+    model.compile(
+        optimizer=keras.optimizers.SGD(config["learning_rate"], momentum=config["momentum"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="ce")],
+    )
+    rng = np.random.default_rng(seed)
+    batch, order, position = config["batch_size"], rng.permutation(len(x_train)), 0
+    eval_x, eval_y = x_test[: config["eval_size"]], y_test[: config["eval_size"]]
+    cross_entropy, total_loss, eval_steps, eval_errors, step_seconds = [], [], [], [], []
+    for step in range(config["num_steps"] + 1):
+        if step % config["eval_every"] == 0 or step == config["num_steps"]:
+            eval_steps.append(step)
+            eval_errors.append(error_percent(model, eval_x, eval_y)[0])
+        if step == config["num_steps"]:
+            break
+        if position + batch > len(order):
+            order, position = rng.permutation(len(x_train)), 0
+        index = order[position: position + batch]
+        position += batch
+        start = time.perf_counter()
+        logs = model.train_on_batch(x_train[index], y_train[index], return_dict=True)
+        step_seconds.append(time.perf_counter() - start)
+        cross_entropy.append(float(logs["ce"]))
+        total_loss.append(float(logs["loss"]))
+    error, logits = error_percent(model, x_test, y_test)
+    record = {
+        "dataset": dataset, "model": name, "seed": seed, "parameters": count_params(model),
+        "cross_entropy": rounded(cross_entropy), "total_loss": rounded(total_loss),
+        "eval_steps": eval_steps, "eval_errors_percent": eval_errors,
+        "test_error_percent": error, "seconds_per_step_median": float(np.median(step_seconds[5:] or step_seconds)),
+        "backend": keras.backend.backend(),
+    }
+    if name != "original":
+        collapsed = tf_overparam.collapse(model)
+        collapsed_error, collapsed_logits = error_percent(collapsed, x_test, y_test)
+        record["collapsed"] = {
+            "parameters": count_params(collapsed),
+            "layers": [type(layer).__name__ for layer in collapsed.layers],
+            "test_error_percent": collapsed_error,
+            "max_abs_logit_difference": float(np.max(np.abs(collapsed_logits - logits))),
+            "same_predictions": bool(np.array_equal(np.argmax(collapsed_logits, 1), np.argmax(logits, 1))),
+        }
+    return record
+
+
+def smooth(values, window):
+    values = np.asarray(values, np.float64)
+    cumulative = np.concatenate([[0.0], np.cumsum(values)])
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(0, ends - window)
+    return (cumulative[ends] - cumulative[starts]) / (ends - starts)
+
+
+def summarize(records, config):
+    summary = {}
+    for dataset in config["datasets"]:
+        summary[dataset] = {}
+        for name in config["models"]:
+            runs = [records[(dataset, name, seed)] for seed in config["seeds"]]
+            errors = [run["test_error_percent"] for run in runs]
+            curves = [smooth(run["cross_entropy"], config["smoothing_window"]) for run in runs]
+            final_ce = [float(curve[-1]) for curve in curves]
+            report_steps = sorted({config["num_steps"] // 6, config["num_steps"] // 2, config["num_steps"]})
+            entry = {
+                "parameters": runs[0]["parameters"],
+                "test_error_percent_per_seed": errors,
+                "test_error_percent_median": float(np.median(errors)),
+                "final_smoothed_cross_entropy_per_seed": final_ce,
+                "final_smoothed_cross_entropy_median": float(np.median(final_ce)),
+                "smoothed_cross_entropy_median_at": {
+                    str(step): float(np.median([curve[step - 1] for curve in curves])) for step in report_steps},
+                "subset_test_error_percent_median_at": {
+                    str(step): float(np.median([run["eval_errors_percent"][run["eval_steps"].index(step)]
+                                                for run in runs]))
+                    for step in report_steps if step in runs[0]["eval_steps"]},
+                "seconds_per_step_median": float(np.median([run["seconds_per_step_median"] for run in runs])),
+            }
+            if name != "original":
+                collapsed = [run["collapsed"] for run in runs]
+                entry["collapsed"] = {
+                    "parameters": sorted({c["parameters"] for c in collapsed}),
+                    "test_error_percent_per_seed": [c["test_error_percent"] for c in collapsed],
+                    "identical_test_error": all(c["test_error_percent"] == e for c, e in zip(collapsed, errors)),
+                    "max_abs_logit_difference": max(c["max_abs_logit_difference"] for c in collapsed),
+                }
+            summary[dataset][name] = entry
+    return summary
+
+
+def plot(records, config, out_dir):
+    datasets, models = config["datasets"], config["models"]
+    with style():
+        figure, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.6 * len(datasets)), squeeze=False)
+        for row, dataset in enumerate(datasets):
+            for name in models:
+                runs = [records[(dataset, name, seed)] for seed in config["seeds"]]
+                curves = np.array([smooth(run["cross_entropy"], config["smoothing_window"]) for run in runs])
+                steps = np.arange(1, curves.shape[1] + 1)
+                errors = np.array([run["eval_errors_percent"] for run in runs])
+                for ax, x, y in ((axes[row, 0], steps, curves), (axes[row, 1], runs[0]["eval_steps"], errors)):
+                    ax.plot(x, np.median(y, axis=0), color=COLORS[name], label=LABELS[name])
+                    ax.fill_between(x, y.min(axis=0), y.max(axis=0), color=COLORS[name], alpha=0.18, lw=0)
+            axes[row, 0].set(yscale="log", xlabel="step", ylabel="training cross-entropy",
+                             title=f"{DATA_NAMES[dataset]}: batch cross-entropy "
+                                   f"(trailing mean of {config['smoothing_window']})")
+            axes[row, 1].set(xlabel="step", ylabel="test error (%)", yscale="log",
+                             title=f"{DATA_NAMES[dataset]}: error on the first {config['eval_size']} test images")
+            axes[row, 0].legend()
+            note = f"median and min–max over {len(config['seeds'])} seed(s)"
+            axes[row, 1].text(0.98, 0.95, note, transform=axes[row, 1].transAxes, ha="right", va="top", fontsize=8)
+        figure.suptitle(f"Tutorial convnet, SGD momentum 0.9, lr 0.01, {config['num_steps']} steps "
+                        f"(the tutorial trains {config['tutorial_num_steps']})", fontsize=10)
+        figure.tight_layout()
+        save_figure(figure, out_dir / "conv_overparam")
+
+
+def run(out_dir=pathlib.Path("results/conv_overparam"), data_dir=None, quick=False):
+    out_dir = pathlib.Path(out_dir)
+    config = make_config(quick)
+    records = {}
+    for dataset in config["datasets"]:
+        data = None
+        for seed in config["seeds"]:
+            for name in config["models"]:
+                path = out_dir / "runs" / dataset / f"{name}_seed{seed}.json"
+                if path.is_file():
+                    record = json.loads(path.read_text())
+                    if record.get("config") == config:
+                        records[(dataset, name, seed)] = record
+                        print(f"   {dataset} {name} seed {seed}: complete, kept", flush=True)
+                        continue
+                if data is None:
+                    data = load_data(dataset, data_dir, config)
+                start = time.perf_counter()
+                record = train_one(dataset, name, seed, data, config)
+                record["config"] = config
+                write_json(path, record)
+                records[(dataset, name, seed)] = json.loads(path.read_text())
+                print(f"   {dataset} {name} seed {seed}: test error {record['test_error_percent']:.2f}% "
+                      f"({time.perf_counter() - start:.0f} s)", flush=True)
+    summary = {"config": config, "software": software_versions(), "backend": keras.backend.backend(),
+               "results": summarize(records, config)}
+    write_json(out_dir / "conv_overparam.json", summary)
+    plot(records, config, out_dir)
+    return summary
