@@ -2,12 +2,15 @@
 
 import os
 import pathlib
+import tempfile
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The numpy oracles compare in float64; JAX silently computes float64 inputs in float32 otherwise.
 os.environ.setdefault("JAX_ENABLE_X64", "1")
+# TFDS reads this once, at import: prepared data sets go to a private folder, not ~/tensorflow_datasets.
+os.environ.setdefault("TFDS_DATA_DIR", tempfile.mkdtemp(prefix="tf_overparam_tfds_"))
 
 
 @pytest.fixture(scope="session")

@@ -60,6 +60,8 @@ VARIANTS = {
 
 #: Allowed values of ``file_format``.
 FILE_FORMATS = ("auto", "idx", "npz")
+#: Allowed values of ``source``: local files / cache / Keras' npz download, or tensorflow-datasets.
+SOURCES = ("files", "tfds")
 
 
 def _idx_path(folder: Path, name: str) -> Path | None:
@@ -125,7 +127,8 @@ def _check(arrays: dict[str, np.ndarray], paths: dict[str, Path], policy: str,
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = "auto",
-               verify_checksums: str = "error", download: bool = True, variant: str = "mnist"):
+               verify_checksums: str = "error", download: bool = True, variant: str = "mnist",
+               source: str = "files"):
     """Load MNIST (or Fashion-MNIST) as uint8 arrays, the standard 60,000 / 10,000 split.
 
     ``variant="fashion"`` reads Fashion-MNIST from a ``fashion_mnist/`` folder (or the folder
@@ -150,6 +153,13 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = 
             MNIST; ``"warn"`` warns and returns it. Shapes, dtype and labels are always checked.
         download: Whether to download when nothing is found locally (MNIST only).
         variant: ``"mnist"`` (default) or ``"fashion"`` (Fashion-MNIST).
+        source: ``"files"`` (default: the files and sources above; needs no TensorFlow) or
+            ``"tfds"``: ``tfds.load("mnist")`` (``"fashion_mnist"``), as on Colab. Then
+            ``data_dir`` is TFDS's data folder (None: ``$TFDS_DATA_DIR`` or
+            ``~/tensorflow_datasets``), ``download`` lets TFDS download and prepare it, and
+            ``file_format`` must stay ``"auto"``. TFDS stores the examples in a hashed order;
+            they are put back in the IDX files' order (the same arrays as ``"files"``), and the
+            content MD5 check below then also checks that order.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shapes (60000, 28, 28),
@@ -170,6 +180,16 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = 
     _sources.check_choice("file_format", file_format, FILE_FORMATS)
     _sources.check_choice("verify_checksums", verify_checksums, CHECKSUM_POLICIES)
     _sources.check_choice("variant", variant, tuple(VARIANTS))
+    _sources.check_choice("source", source, SOURCES)
+    if source == "tfds":
+        if file_format != "auto":
+            raise ValueError(f"`file_format` must be 'auto' with source='tfds', got {file_format!r}.")
+        from . import tfds  # lazy: TFDS (and TensorFlow) only for this source
+
+        (train, test), origin = tfds.read_mnist(variant, data_dir, download)
+        arrays = {"x_train": train[0], "y_train": train[1], "x_test": test[0], "y_test": test[1]}
+        _check(arrays, {key: origin for key in arrays}, verify_checksums, variant)
+        return train, test
     subfolder, display, _, downloadable = VARIANTS[variant]
     idx_names = ", ".join(f"{name}.gz" for name, _, _ in IDX_FILES.values())
     what = {"auto": f"{display} ({idx_names}; or {NPZ_NAME})",

@@ -1,0 +1,156 @@
+"""tensorflow-datasets access: the `gas_sensor_drift` builder and MNIST read through `tfds.load`.
+
+Importing this module registers the builder `gas_sensor_drift` (config `ethanol`) with TFDS;
+`import tf_overparam` and `tf_overparam.datasets` never import tensorflow_datasets, so the core
+library (and the JAX/PyTorch path, where TensorFlow is absent) does not need it.
+
+Example:
+    >>> import tensorflow_datasets as tfds
+    >>> import tf_overparam.datasets.tfds  # registers gas_sensor_drift  # doctest: +SKIP
+    >>> ds = tfds.load("gas_sensor_drift/ethanol", split="train", as_supervised=True,
+    ...                download_and_prepare_kwargs={"download_config":
+    ...                    tfds.download.DownloadConfig(manual_dir="/work/shared/data")})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ._sources import DataNotFoundError
+from .ethanol import load_ethanol
+
+try:
+    import tensorflow_datasets as tfds
+except ImportError as error:  # a dependency; only missing in a partial installation
+    raise ImportError(
+        "tf_overparam.datasets.tfds needs tensorflow-datasets: pip install tensorflow-datasets"
+    ) from error
+
+MANUAL_DIR_INSTRUCTIONS = """\
+Point `manual_dir` at the folder you would give `--data-dir` or `load_ethanol(data_dir=...)`:
+either the folder holding batch1.dat ... batch10.dat, or a root folder holding
+`gas_sensor_drift/` (and, where batch7.dat / batch10.dat are absent, the reconstructed rows in
+`gas_sensor_drift_reconstructed/`). The files come from the UCI archive
+https://archive.ics.uci.edu/dataset/270 (see docs/datasets.md). Without `manual_dir` the builder
+uses load_ethanol's own sources: $TF_OVERPARAM_DATA_DIR, the cache, then the checked download.
+"""
+
+
+class GasSensorDrift(tfds.core.GeneratorBasedBuilder):
+    """The UCI gas-sensor drift data (id 270) as a TFDS data set; config `ethanol`: the paper's rows.
+
+    Config `ethanol` holds the 2,565 Ethanol rows of all ten batches, in `load_ethanol`'s order
+    (batch by batch, file order; shuffling is disabled so the order is the files'). Each example:
+    ``features`` (128 float64 values, raw, as in the batch files), ``concentration`` (float64,
+    ppmv; the regression target of Section 7), ``batch`` (int32, 1-10) and ``reconstructed``
+    (True for the rows of batches 7 and 10 rebuilt at 5 significant digits when batch7.dat /
+    batch10.dat are absent; see shared/data/PROVENANCE.md, section 1b). Features and target
+    are not normalized: the paper's figures z-score both (`load_ethanol`'s default), e.g. with a
+    `keras.layers.Normalization` adapted on the features. The rows are read by `load_ethanol`
+    with every check it makes (sha256 of each batch file and of the reconstructed rows; all
+    2,565 rows or an error). The dataset's metadata records the sources and their sha256.
+
+    Example:
+        >>> ds = tfds.load("gas_sensor_drift/ethanol", split="train", as_supervised=True,
+        ...                download_and_prepare_kwargs={"download_config":
+        ...                    tfds.download.DownloadConfig(manual_dir=root)})  # doctest: +SKIP
+    """
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "Ethanol rows of all ten batches (2,565)."}
+    BUILDER_CONFIGS = [
+        tfds.core.BuilderConfig(name="ethanol", description=(
+            "Class 1 (Ethanol) rows of batches 1-10: the paper's regression problem.")),
+    ]
+    MANUAL_DOWNLOAD_INSTRUCTIONS = MANUAL_DIR_INSTRUCTIONS
+
+    def _info(self):
+        return self.dataset_info_from_configs(
+            description=("UCI Gas Sensor Array Drift Dataset at Different Concentrations (id 270),"
+                         " Ethanol rows; the regression data of Arora, Cohen & Hazan (ICML 2018)."),
+            features=tfds.features.FeaturesDict({
+                # Stored as bytes: TFDS's default float encoding is float32, which would round
+                # the files' values (up to 9 significant digits).
+                "features": tfds.features.Tensor(shape=(128,), dtype=np.float64,
+                                                 encoding=tfds.features.Encoding.BYTES),
+                "concentration": tfds.features.Tensor(shape=(), dtype=np.float64,
+                                                      encoding=tfds.features.Encoding.BYTES,
+                                                      doc="ppmv"),
+                "batch": tfds.features.Scalar(dtype=np.int32, doc="acquisition batch, 1-10"),
+                "reconstructed": tfds.features.Scalar(
+                    dtype=np.bool_, doc="row rebuilt at 5 significant digits (PROVENANCE 1b)"),
+            }),
+            supervised_keys=("features", "concentration"),
+            homepage="https://archive.ics.uci.edu/dataset/270",
+            disable_shuffling=True,
+            metadata=tfds.core.MetadataDict(),
+        )
+
+    def _split_generators(self, dl_manager):
+        try:
+            root = dl_manager.manual_dir
+        except AssertionError:  # no manual_dir (or an empty one): load_ethanol's own sources
+            root = None
+        X, y, metadata = load_ethanol(None if root is None else os.fspath(root),
+                                      feature_normalization="none", target_normalization="none")
+        counts = metadata["rows_per_batch"]
+        batches = np.repeat(np.array(list(counts), np.int32), list(counts.values()))
+        reconstructed = np.isin(batches, metadata["batches_reconstructed"])
+        self.info.metadata.update({
+            "source_dir": metadata["source_dir"], "sha256": metadata["sha256"],
+            "batches_reconstructed": metadata["batches_reconstructed"],
+            "reconstructed": metadata["reconstructed"],
+        })
+        return {"train": self._generate_examples(X, y, batches, reconstructed)}
+
+    def _generate_examples(self, X, y, batches, reconstructed):
+        for index in range(len(y)):
+            yield index, {"features": X[index], "concentration": y[index],
+                          "batch": batches[index], "reconstructed": bool(reconstructed[index])}
+
+
+def _idx_order(num_examples: int, split: str) -> np.ndarray:
+    """The file order of the MNIST IDX rows as TFDS stores them.
+
+    TFDS's MNIST builder keys example i by i and writes the examples sorted by a salted hash of
+    the key (salt: the split name). Sorting the keys the same way gives, for each stored record,
+    the IDX row it came from. `read_mnist` checks the result against the published MD5s, so a
+    TFDS that stored them differently is caught, not silently mis-ordered.
+    """
+    from tensorflow_datasets.core import hashing
+
+    hasher = hashing.Hasher(salt=split)
+    return np.argsort([hasher.hash_key(key) for key in range(num_examples)], kind="stable")
+
+
+def read_mnist(variant: str = "mnist", data_dir=None, download: bool = True):
+    """MNIST or Fashion-MNIST through `tfds.load`, in the IDX files' order, as uint8 arrays.
+
+    Use `tf_overparam.datasets.load_mnist(source="tfds")`, which checks the content.
+    """
+    name = {"mnist": "mnist", "fashion": "fashion_mnist"}[variant]
+    try:
+        splits = tfds.load(name, split=["train", "test"], batch_size=-1, as_supervised=True,
+                           data_dir=None if data_dir is None else os.fspath(data_dir),
+                           download=download)
+    except Exception as error:  # TFDS raises AssertionError / OSError / download errors
+        raise DataNotFoundError(
+            f"tfds.load({name!r}) failed: {type(error).__name__}: {str(error).splitlines()[0]}\n"
+            f"TFDS data_dir: {data_dir or 'the TFDS default ($TFDS_DATA_DIR or ~/tensorflow_datasets)'}; "
+            f"download={download}. Without the network use source='files' (the IDX files), or "
+            "prepare the TFDS data set where the network is available.") from error
+    arrays = []
+    for split, (images, labels) in zip(["train", "test"], tfds.as_numpy(splits)):
+        images = np.asarray(images, np.uint8)[..., 0]
+        labels = np.asarray(labels, np.uint8)
+        restored_images = np.empty_like(images)
+        restored_labels = np.empty_like(labels)
+        order = _idx_order(len(labels), split)
+        restored_images[order], restored_labels[order] = images, labels
+        arrays.append((restored_images, restored_labels))
+    return tuple(arrays), f"tfds.load({name!r}, data_dir={data_dir!r})"
+
+
+__all__ = ["GasSensorDrift", "MANUAL_DIR_INSTRUCTIONS", "read_mnist"]
