@@ -98,8 +98,9 @@ def test_the_installed_command_lists_describes_and_reproduces(installed, tmp_pat
     assert '"git_commit": null' in (out / "theory" / "theory.json").read_text()
 
 
-def test_the_readme_examples_run_against_the_installed_wheel(installed):
+def test_the_readme_examples_run_against_the_installed_wheel(installed, shared_data_dir):
     env, cwd, _ = installed
+    env = {**env, "TF_OVERPARAM_DATA_DIR": str(shared_data_dir)}  # the tf.data example reads it
     done = _run([sys.executable, "-c", README_EXAMPLES, str(ROOT / "README.md")], cwd=cwd,
                 env=env)
     assert done.stdout.count(" ok") >= 6
