@@ -32,8 +32,9 @@ class EndToEndSGD(keras.optimizers.Optimizer):
     (kh·kw·c_in, c_out) map and keep plain SGD; so does every other variable (biases, 1-D, 3-D,
     5-D, ...), with decay (1 − ηλ). With N = 1 this is exactly `keras.optimizers.SGD`.
 
-    With `momentum=μ > 0` (beyond the paper) the momentum acts on the preconditioned direction,
-    decay folded in as an L2 term in the loss would be (the continuous-time Eq. 9 velocity):
+    With `momentum=μ > 0` (beyond the paper) the momentum acts on the preconditioned direction
+    with the decay folded in, D = −(Eq. 9 step)/η, as an L2 term λ/2·Σ‖W_j‖² on the factors'
+    loss would enter their gradients (and their momentum):
 
         D = P_N(K, G) + λ N K      (kernels; the Eq. 9 sum above, on the reshaped conv matrix)
         D = G + λ K                (every other variable: the rule with N = 1)
@@ -49,9 +50,10 @@ class EndToEndSGD(keras.optimizers.Optimizer):
     with m, a starting at 0 and D, η read at the pre-step K. The two agree while η is constant;
     after η changes, Keras' velocity still carries the old rate, TF1's accumulator takes the
     new one at once. With N = 1 and λ = 0 "keras" is exactly `keras.optimizers.SGD(momentum=μ,
-    nesterov=...)`; with λ > 0 it differs from that SGD, whose weight decay is decoupled (not
-    in the velocity), and is what `torch.optim.SGD(weight_decay=λ)` or TF1 with λ/2·‖K‖² in the
-    loss do. `momentum=0` (the default) is the plain rule above, bit for bit, with no slots.
+    nesterov=...)`; with λ > 0 it is not, as Keras' decay is decoupled (kept out of the
+    velocity), while here it enters the velocity as in `torch.optim.SGD(weight_decay=λ)` and
+    TF1 with λ/2·‖K‖² in the loss (at N = 1, "tf1" is that TF1 rule). `momentum=0` (the
+    default) is the plain rule above, bit for bit, with no slot variables.
 
     The rule cannot move a zero kernel when N >= 2 (every term has a vanishing factor): start
     from a deep network's end-to-end kernel, e.g. `tf_overparam.collapse` of an `OverparamDense`
