@@ -17,7 +17,7 @@ import sys
 import textwrap
 
 #: Packages whose versions `info` prints (None where not installed).
-PACKAGES = ("keras", "tensorflow", "jax", "torch", "numpy")
+PACKAGES = ("keras", "tensorflow", "tensorflow-datasets", "jax", "torch", "numpy")
 
 
 def _experiments():
