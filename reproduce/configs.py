@@ -33,15 +33,30 @@ GRID_QUICK = {"learning_rates": [1e-4, 1e-3, 1e-2], "steps": 400, "record_every"
               "seeds": [0, 1], "more_seeds": [2]}
 
 
-def make_config(config: dict, quick_overrides: dict, quick: bool, replace=()) -> dict:
-    """A deep copy of `config`, with `quick_overrides` applied when `quick`: a dict value updates
-    the config's dict (one level deep), unless its key is in `replace`."""
+def make_config(config: dict, quick_overrides: dict, quick: bool, replace=(),
+                mark_quick=False) -> dict:
+    """The settings of one run of a figure.
+
+    Args:
+        config: the full run's settings (`CONFIG`).
+        quick_overrides: the settings `--quick` changes (`QUICK`).
+        quick: whether to apply `quick_overrides`.
+        replace: the keys whose dict value in `quick_overrides` replaces the config's dict
+            instead of updating it (one level deep); `True` for every key (a plain
+            `dict.update`). A non-dict value always replaces.
+        mark_quick: also record `quick` in the result, as `result["quick"]`.
+
+    Returns:
+        A deep copy of `config` with the overrides applied; `config` is left unchanged.
+    """
     result = copy.deepcopy(config)
     if quick:
         for key, value in quick_overrides.items():
             if isinstance(value, dict) and isinstance(result.get(key), dict) \
-                    and key not in replace:
+                    and replace is not True and key not in replace:
                 result[key].update(copy.deepcopy(value))
             else:
                 result[key] = copy.deepcopy(value)
+    if mark_quick:
+        result["quick"] = bool(quick)
     return result

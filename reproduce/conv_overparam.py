@@ -39,6 +39,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tf_overparam  # noqa: E402
+from . import configs  # noqa: E402
 from .plotting import save_figure  # noqa: E402
 from .plotting import style  # noqa: E402
 from .provenance import software_versions  # noqa: E402
@@ -80,11 +81,7 @@ ORIGINAL_PARAMS = 1_663_370
 
 
 def make_config(quick):
-    config = json.loads(json.dumps(CONFIG))
-    if quick:
-        config.update(QUICK)
-    config["quick"] = bool(quick)
-    return config
+    return configs.make_config(CONFIG, QUICK, quick, replace=True, mark_quick=True)
 
 
 def load_data(dataset, data_dir, config):

@@ -1,15 +1,10 @@
 """OverparamConv2D: forward pass against Conv2D, both paths, widths, initializers, Theorem 1,
 config, `.keras` round trip in a fresh process, argument errors."""
 
-import json
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
-from test_saving import _LOAD_AND_CHECK
+from saving_helpers import train_and_round_trip
 
 from tf_overparam import Balanced
 from tf_overparam import EndToEndSGD
@@ -200,18 +195,9 @@ def test_save_and_load_in_a_fresh_process(tmp_path, initializer):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(16, 6, 6, 2)).astype("float32")
     y = rng.normal(size=(16, 4, 4, 3)).astype("float32")
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((6, 6, 2)), OverparamConv2D(3, 3, depth=3, hidden_filters=4, kernel_initializer=initializer)])
-    model.compile(optimizer=EndToEndSGD(0.01, depth=2, weight_decay=1e-4), loss=LpLoss(4))
-    model.fit(x, y, batch_size=16, epochs=3, verbose=0)
-    model_path, data_path = tmp_path / "model.keras", tmp_path / "data.npz"
-    model.save(model_path)
-    np.savez(data_path, x=x, y=y, predictions=model.predict(x, verbose=0))
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-c", _LOAD_AND_CHECK, str(model_path), str(data_path)],
-                            capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = train_and_round_trip(
+        lambda: OverparamConv2D(3, 3, depth=3, hidden_filters=4, kernel_initializer=initializer), x, y, tmp_path
+    )
     assert report["max_abs_prediction_difference"] == 0.0
     assert report["layer"] == "OverparamConv2D"
     assert report["optimizer"] == "EndToEndSGD" and report["depth"] == 2

@@ -6,12 +6,10 @@ import numbers
 import keras
 from keras import ops
 
-from tf_overparam import initializers as factor_initializers
 from tf_overparam._validation import hidden_widths
 from tf_overparam._validation import validate_depth
 from tf_overparam._validation import validate_hidden_units
-from tf_overparam.layers.overparam_dense import _constant_initializer
-from tf_overparam.layers.overparam_dense import _seeded_for_factor
+from tf_overparam.layers import _factors
 from tf_overparam.ops.chain import apply_chain
 from tf_overparam.ops.chain import chain_product
 
@@ -40,15 +38,6 @@ def _output_length(length, kernel, stride, dilation, padding):
     if padding == "same":
         return -(-length // stride)
     return max((length - dilation * (kernel - 1) - 1) // stride + 1, 0)
-
-
-def _matrix_initializer(initializer, matrix_shape):
-    """Draw `initializer` on the reshaped (kh·kw·c_in, n_1) matrix, return it as the 4-D factor."""
-
-    def initialize(shape, dtype=None):
-        return ops.reshape(initializer(matrix_shape, dtype=dtype), shape)
-
-    return initialize
 
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
@@ -149,14 +138,10 @@ class OverparamConv2D(keras.layers.Layer):
             raise ValueError(
                 f"`data_format` must be 'channels_last' (or None), got {data_format!r}."
             )
-        self.activation = keras.activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = factor_initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
+        _factors.set_arguments(
+            self, activation, use_bias, kernel_initializer, bias_initializer,
+            kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint,
+        )
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def matrix_shapes(self, input_channels):
@@ -175,38 +160,11 @@ class OverparamConv2D(keras.layers.Layer):
         input_channels = input_shape[-1]
         if input_channels is None:
             raise ValueError(f"The channel axis of the input must be known, got {input_shape}.")
-        matrices = self.matrix_shapes(input_channels)
-        shapes = self.factor_shapes(input_channels)
-        init = self.kernel_initializer
-        if isinstance(init, factor_initializers.Balanced):
-            # Drawn jointly on the reshaped chain so that they multiply to one target (Eq. 7).
-            values = init.factors(matrices, dtype=self.variable_dtype)
-            values[0] = ops.reshape(values[0], shapes[0])
-            initializers = [_constant_initializer(value) for value in values]
-        else:
-            initializers = [_seeded_for_factor(init, j) for j in range(self.depth)]
-            if isinstance(init, factor_initializers.NearZero):  # NearIdentity too
-                initializers[0] = _matrix_initializer(initializers[0], matrices[0])
-        self.factors = [
-            self.add_weight(
-                name=f"kernel_{j + 1}",
-                shape=shape,
-                initializer=initializers[j],
-                regularizer=self.kernel_regularizer,
-                constraint=self.kernel_constraint,
-            )
-            for j, shape in enumerate(shapes)
-        ]
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        # Balanced, NearZero and NearIdentity draw on the reshaped chain (see `_factors`).
+        _factors.build(
+            self, self.matrix_shapes(input_channels), self.factor_shapes(input_channels),
+            self.filters,
+        )
         self.input_spec = keras.layers.InputSpec(ndim=4, axes={-1: input_channels})
 
     def _matrix_factors(self):
@@ -272,11 +230,7 @@ class OverparamConv2D(keras.layers.Layer):
             outputs = self._conv(inputs, self.factors[0])
             if self.depth > 1:
                 outputs = apply_chain(outputs, self.factors[1:])
-        if self.bias is not None:
-            outputs = ops.add(outputs, self.bias)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return _factors.finish(self, outputs)
 
     def compute_output_shape(self, input_shape):
         spatial = [
@@ -297,14 +251,7 @@ class OverparamConv2D(keras.layers.Layer):
                 "strides": self.strides,
                 "padding": self.padding,
                 "dilation_rate": self.dilation_rate,
-                "activation": keras.activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-                "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+                **_factors.config_entries(self),
                 "forward_path": self.forward_path,
                 "data_format": "channels_last",
             }

@@ -3,27 +3,13 @@
 import numbers
 
 import keras
-from keras import ops
 
-from tf_overparam import initializers as factor_initializers
 from tf_overparam._validation import hidden_widths
 from tf_overparam._validation import validate_depth
 from tf_overparam._validation import validate_hidden_units
+from tf_overparam.layers import _factors
 from tf_overparam.ops.chain import apply_chain
 from tf_overparam.ops.chain import chain_product
-
-
-def _seeded_for_factor(initializer, index):
-    """A copy of `initializer` with seed + index, so seeded factors of equal shape differ.
-
-    Factor 0 keeps the original seed, so it starts where a plain Dense with that initializer would.
-    """
-    seed = getattr(initializer, "seed", None)
-    if index == 0 or not isinstance(seed, int):
-        return initializer
-    config = initializer.get_config()
-    config["seed"] = seed + index
-    return initializer.__class__.from_config(config)
 
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
@@ -86,14 +72,10 @@ class OverparamDense(keras.layers.Layer):
         self.units = int(units)
         self.depth = validate_depth(depth)
         self.hidden_units = validate_hidden_units(hidden_units, self.depth)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = factor_initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
+        _factors.set_arguments(
+            self, activation, use_bias, kernel_initializer, bias_initializer,
+            kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint,
+        )
         self.input_spec = keras.layers.InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -106,34 +88,7 @@ class OverparamDense(keras.layers.Layer):
     def build(self, input_shape):
         input_dim = input_shape[-1]
         shapes = self.factor_shapes(input_dim)
-        if isinstance(self.kernel_initializer, factor_initializers.Balanced):
-            # The factors must be drawn jointly to multiply to one target and satisfy Eq. 7.
-            values = self.kernel_initializer.factors(shapes, dtype=self.variable_dtype)
-            initializers = [_constant_initializer(value) for value in values]
-        else:
-            initializers = [
-                _seeded_for_factor(self.kernel_initializer, j) for j in range(self.depth)
-            ]
-        self.factors = [
-            self.add_weight(
-                name=f"kernel_{j + 1}",
-                shape=shape,
-                initializer=initializers[j],
-                regularizer=self.kernel_regularizer,
-                constraint=self.kernel_constraint,
-            )
-            for j, shape in enumerate(shapes)
-        ]
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.units,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        _factors.build(self, shapes, shapes, self.units)
         self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
 
     @property
@@ -142,12 +97,7 @@ class OverparamDense(keras.layers.Layer):
         return chain_product(self.factors)
 
     def call(self, inputs):
-        outputs = apply_chain(inputs, self.factors)
-        if self.bias is not None:
-            outputs = ops.add(outputs, self.bias)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return _factors.finish(self, apply_chain(inputs, self.factors))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -159,21 +109,8 @@ class OverparamDense(keras.layers.Layer):
                 "units": self.units,
                 "depth": self.depth,
                 "hidden_units": self.hidden_units,
-                "activation": keras.activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-                "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+                **_factors.config_entries(self),
             }
         )
         return config
 
-
-def _constant_initializer(value):
-    def initializer(shape, dtype=None):
-        return ops.cast(value, dtype) if dtype is not None else value
-
-    return initializer
