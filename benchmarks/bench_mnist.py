@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
+from reproduce import mnist_trainer  # noqa: E402
 from reproduce import mnist_tutorial as mt  # noqa: E402
 
 
@@ -51,7 +52,7 @@ def main():
             model = mt.build_model()
             if name == "overparameterized":
                 model = mt.build_overparameterized(model)
-            cases.append({"name": name, "jit": jit, "trainer": mt.Trainer(model, train, jit_compile=jit), "step": 0, "times": []})
+            cases.append({"name": name, "jit": jit, "trainer": mnist_trainer.Trainer(model, train, jit_compile=jit), "step": 0, "times": []})
     for case in cases:  # warm-up: trace (and XLA-compile) outside the timed chunks
         case["trainer"].train(0, args.steps)
         case["step"] = args.steps
@@ -64,7 +65,7 @@ def main():
     median = {(c["name"], c["jit"]): statistics.median(c["times"]) for c in cases}
     times = {(c["name"], c["jit"]): c["times"] for c in cases}
 
-    device = mt.device_description()
+    device = mnist_trainer.device_description()
     print(f"device: {device['type']} {device['name']} ({device['count']}); data: {source}; "
           f"{args.rounds} rounds x {args.steps} steps, batch {mt.BATCH_SIZE}")
     print("| jit | original ms/step | overparameterized ms/step | ratio of medians | median paired ratio | goal |")
