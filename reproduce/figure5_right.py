@@ -18,6 +18,10 @@ Models: "original" (the tutorial, `reproduce.mnist_tutorial.build_model`), "over
 run only, "overparameterized_l2_all" (the same with the L2 term on the new matrices too), a
 sensitivity check of that one choice the paper leaves open. Same seed, same data order.
 An interrupted run resumes from each model's last checkpoint (every 500 steps).
+
+Runs on any Keras backend (`reproduce.mnist_trainer`): TensorFlow, JAX or PyTorch, the last two
+without TensorFlow installed. Resume a checkpoint on the backend that wrote it (dropout masks
+differ between backends).
 """
 
 from __future__ import annotations
