@@ -6,7 +6,11 @@ on the accelerator machine. Checked:
 
 - the same initial weights (TensorFlow's, loaded with set_weights) and the same batches, dropout
   off, give the same total loss, cross-entropy and learning rate over 20 steps on all three
-  backends, to float32 tolerance;
+  backends, to float32 tolerance: at a tenth of the tutorial's rate (1e-3) within 1e-4 over all
+  20 steps; at the tutorial's rate (1e-2) within 1e-5 over the first 3 steps, after which float32
+  rounding differences grow about tenfold per step on PyTorch (whose convolutions round
+  differently; JAX and TensorFlow stayed within 2e-7) and the trajectories separate: measured
+  up to 1.6e-3 by step 20, checked within 2e-2;
 - on TensorFlow those losses equal the original's own TF1 training step (tf.nn ops, tf.nn.l2_loss,
   tf.compat.v1.train.exponential_decay and MomentumOptimizer);
 - on JAX and PyTorch, `train_model` stopped after 8 steps and resumed from its checkpoint at 5
@@ -28,9 +32,11 @@ from reproduce import mnist_tutorial as mt
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STEPS = 20
-#: Measured: JAX and PyTorch differ from TensorFlow by at most ~2e-6 relative over the 20 steps
-#: (float32 convolutions and reductions summed in other orders); 1e-4 leaves room for other CPUs.
-RTOL = 1e-4
+#: Initial learning rate -> (steps, rtol) pairs checked against TensorFlow. Measured on this CPU,
+#: largest relative difference over the 20 steps: rate 1e-3, JAX 3.6e-5, PyTorch 3.6e-5; rate
+#: 1e-2, JAX 2e-7, PyTorch 1e-7 over steps 1-3, then growing to 1.6e-3 (chaotic separation).
+RATES = {"1e-3": 1e-3, "1e-2": 1e-2}
+CHECKS = {"1e-3": [(STEPS, 1e-4)], "1e-2": [(3, 1e-5), (STEPS, 2e-2)]}
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                                 reason="driven from the TensorFlow run of the suite (the other "
@@ -50,10 +56,13 @@ inputs, output, folder = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
 with np.load(inputs) as saved:
     weights = [saved[f"w{i}"] for i in range(8)]
     train = (saved["images"], saved["labels"])
-model = mt.build_model(dropout_rate=0.0)
-model.set_weights(weights)
-out = {"backend": keras.backend.backend(), "device": mnist_trainer.device_description()}
-out["losses"] = [v.tolist() for v in mnist_trainer.Trainer(model, train).train(0, %(steps)d)]
+out = {"backend": keras.backend.backend(), "device": mnist_trainer.device_description(), "losses": {}}
+for name, rate in %(rates)r.items():
+    model = mt.build_model(dropout_rate=0.0)
+    model.set_weights(weights)
+    optimizer = mt.TF1Momentum(learning_rate=mt.TutorialLearningRate(initial_learning_rate=rate))
+    losses = mnist_trainer.Trainer(model, train, optimizer=optimizer).train(0, %(steps)d)
+    out["losses"][name] = [v.tolist() for v in losses]
 
 small = {"train": train, "validation": (train[0][:200], train[1][:200]),
          "test": (train[0][:200], train[1][:200])}
@@ -72,7 +81,7 @@ out["resume"] = {key: [a[key].tolist(), b[key].tolist()] for key in a}
 out["validation"] = [whole["validation"], resumed["validation"]]
 out["result_backend"] = resumed["backend"]
 print(json.dumps(out))
-""" % {"steps": STEPS}
+""" % {"steps": STEPS, "rates": RATES}
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +97,16 @@ def inputs(shared_data_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def on_tensorflow(inputs):
-    path, model = inputs
+    path, built = inputs
     with np.load(path) as saved:
         train = (saved["images"], saved["labels"])
-    return np.stack(mnist_trainer.Trainer(model, train).train(0, STEPS)), path
+    losses = {}
+    for name, rate in RATES.items():
+        model = mt.build_model(dropout_rate=0.0)
+        model.set_weights(built.get_weights())
+        optimizer = mt.TF1Momentum(learning_rate=mt.TutorialLearningRate(initial_learning_rate=rate))
+        losses[name] = np.stack(mnist_trainer.Trainer(model, train, optimizer=optimizer).train(0, STEPS))
+    return losses, path
 
 
 def run_backend(backend, inputs_path, folder):
@@ -102,7 +117,7 @@ def run_backend(backend, inputs_path, folder):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def tf1_reference(weights, images, labels, steps):
+def tf1_reference(weights, images, labels, steps, initial_rate=0.01):
     """The original's step in TensorFlow 1 operations (convolutional.py's `model()` and loss),
     eager: returns per-step (total loss, cross-entropy, learning rate) as a (3, steps) array."""
     import tensorflow as tf
@@ -110,7 +125,8 @@ def tf1_reference(weights, images, labels, steps):
     variables = [tf.Variable(w) for w in weights]
     conv1_w, conv1_b, conv2_w, conv2_b, fc1_w, fc1_b, fc2_w, fc2_b = variables
     batch = tf.Variable(0.0, dtype=tf.float32)  # the original's global step: a float32 variable
-    rate = lambda: tf.compat.v1.train.exponential_decay(0.01, batch * 64, len(labels), 0.95, staircase=True)  # noqa: E731
+    # Eager TF1 returns the decayed rate as a function of the current global step: call it.
+    rate = lambda: tf.compat.v1.train.exponential_decay(initial_rate, batch * 64, len(labels), 0.95, staircase=True)()  # noqa: E731
     optimizer = tf.compat.v1.train.MomentumOptimizer(rate, 0.9)
     out = []
     for step in range(steps):
@@ -136,8 +152,8 @@ def test_tensorflow_trainer_equals_the_original_tf1_step(inputs, on_tensorflow):
     losses, path = on_tensorflow
     with np.load(path) as saved:
         reference = tf1_reference([saved[f"w{i}"] for i in range(8)], saved["images"], saved["labels"], STEPS)
-    np.testing.assert_allclose(losses, reference, rtol=1e-5)
-    assert losses[0, -1] < 0.9 * losses[0, 0]  # it learns
+    np.testing.assert_allclose(losses["1e-2"], reference, rtol=1e-5)  # measured: 1.2e-7
+    assert losses["1e-2"][0, -1] < 0.5 * losses["1e-2"][0, 0]  # it learns
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
@@ -146,7 +162,10 @@ def test_same_losses_on_every_backend_and_resume_without_tensorflow(backend, on_
     other = run_backend(backend, path, tmp_path)
     assert other["backend"] == backend and other["result_backend"] == backend
     assert other["device"]["type"] in ("CPU", "GPU") and other["device"]["backend"] == backend
-    np.testing.assert_allclose(np.array(other["losses"]), losses, rtol=RTOL)
+    for name, checks in CHECKS.items():
+        for steps, rtol in checks:
+            np.testing.assert_allclose(np.array(other["losses"][name])[:, :steps], losses[name][:, :steps],
+                                       rtol=rtol, err_msg=f"rate {name}, first {steps} steps")
 
     # Interrupted after step 8 (last checkpoint at 5), resumed: the uninterrupted run's losses.
     assert other["stopped"] == {"complete": False, "steps_done": 8}
