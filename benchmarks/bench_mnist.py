@@ -2,9 +2,10 @@
 
     python benchmarks/bench_mnist.py [--rounds 7] [--steps 50] [--jit {off,on,both}] [--data-dir DIR]
 
-Both models train with the exact step of the reproduction (`reproduce.mnist_tutorial.Trainer`:
-TF1 momentum, staircase rate, L2, dropout, batch 64 in the tutorial's data order), compiled as a
-`tf.function` loop of `--steps` steps. The models alternate, one chunk each per round, after a
+Both models train with the exact step of the reproduction (`reproduce.mnist_trainer.Trainer`:
+TF1 momentum, staircase rate, L2, dropout, batch 64 in the tutorial's data order) on the Keras
+backend in use: on TensorFlow compiled as a `tf.function` loop of `--steps` steps (`--jit`
+XLA-compiles the step; TensorFlow only), on JAX a jitted step per call, on PyTorch eager steps. The models alternate, one chunk each per round, after a
 warm-up chunk that traces them (ABBA order: the order flips every round); printed: median
 seconds per step of each, their ratio, and the median of the per-round paired ratios (goal
 ≤ 1.10×). With `--jit both` each model also runs with the step XLA-compiled, side by side.
