@@ -11,9 +11,9 @@ names it):
 - TensorFlow: a `tf.function` loop over a chunk of steps, the step optionally XLA-compiled
   (`jit_compile`), on whatever device TensorFlow picks.
 - JAX: the step is pure (`model.stateless_call`, `optimizer.stateless_apply`, the dropout seed
-  state carried with the weights), jitted, called once per step (or `steps_per_call` steps as one
-  jitted `lax.scan`, which XLA:CPU ran 7x slower). Always XLA; the state goes back into the
-  Keras variables after each chunk.
+  state carried with the weights), jitted, called once per step: XLA:CPU ran the same step 7x
+  slower inside a `lax.scan` of 10 steps (1.1 s against 0.17 s on 2 cores). Always XLA; the
+  state goes back into the Keras variables after each chunk.
 - PyTorch: eager steps (`loss.backward()`, `optimizer.apply`).
 
 Nothing here imports TensorFlow unless the backend is TensorFlow.
@@ -79,11 +79,9 @@ class Trainer:
     optimizer minimizes: cross-entropy + L2), the cross-entropy alone and the learning rate
     used, each computed in the step's own forward pass (dropout on, weights before the update).
     `jit_compile` XLA-compiles the TensorFlow step (JAX always compiles; PyTorch runs eagerly).
-    `steps_per_call` > 1 runs that many JAX steps per call as one `lax.scan` (slower on CPU).
     """
 
-    def __init__(self, model, train_data, optimizer=None, jit_compile=False, eval_batch_size=500,
-                 steps_per_call=1):
+    def __init__(self, model, train_data, optimizer=None, jit_compile=False, eval_batch_size=500):
         self.backend = backend.name()
         self.model = model
         self.optimizer = optimizer or make_optimizer()
@@ -92,7 +90,6 @@ class Trainer:
         self.train_size = len(labels)
         self.eval_batch_size = eval_batch_size
         self.jit_compile = jit_compile
-        self.steps_per_call = steps_per_call
         labels = np.asarray(labels, np.int64 if self.backend != "jax" else np.int32)
         setup = {"tensorflow": self._setup_tensorflow, "jax": self._setup_jax, "torch": self._setup_torch}
         if self.backend not in setup:
@@ -134,7 +131,7 @@ class Trainer:
         self.optimizer.apply_gradients(zip(gradients, variables))
         return total, cross_entropy, learning_rate
 
-    # --- JAX: pure steps, a jitted lax.scan over steps_per_call of them ------------------------
+    # --- JAX: a pure step, jitted ----------------------------------------------------------------
 
     def _setup_jax(self, images, labels):
         import jax
@@ -150,29 +147,19 @@ class Trainer:
             total, cross_entropy = objective(logits, y, losses)
             return total, (cross_entropy, non_trainable)
 
-        def step(state, step_index):
-            (trainable, non_trainable, optimizer_values), (images, labels) = state
+        def step(state, images, labels, step_index):
+            trainable, non_trainable, optimizer_values = state
             x, y = take_batch(images, labels, step_index, self.train_size)
             (total, (cross_entropy, non_trainable)), gradients = jax.value_and_grad(loss, has_aux=True)(
                 trainable, non_trainable, x, y)
             with keras.StatelessScope(state_mapping=list(zip(optimizer_variables, optimizer_values))):
                 learning_rate = current_learning_rate(optimizer)
             trainable, optimizer_values = optimizer.stateless_apply(optimizer_values, gradients, trainable)
-            return ((trainable, non_trainable, optimizer_values), (images, labels)), (total, cross_entropy, learning_rate)
-
-        def one(state, data, step_index):
-            (state, _), outputs = step((state, data), step_index)
-            return state, outputs
-
-        def steps(state, data, first_step, count):
-            (state, _), outputs = jax.lax.scan(step, (state, data), first_step + jnp.arange(count))
-            return state, outputs
+            return (trainable, non_trainable, optimizer_values), (total, cross_entropy, learning_rate)
 
         # The images are an argument, not a closure: a captured array would be compiled in as a
-        # 172 MB constant. One jitted step per call by default: on XLA:CPU the same step inside a
-        # lax.scan (a while loop) ran 7x slower (1.1 s against 0.17 s on 2 cores).
-        self._jax_step = jax.jit(one)
-        self._jax_steps = jax.jit(steps, static_argnums=3)
+        # 172 MB constant.
+        self._jax_step = jax.jit(step)
         self._run = self._run_jax
         predict = jax.jit(lambda trainable, non_trainable, x: model.stateless_call(
             trainable, non_trainable, x, training=False)[0])
@@ -182,21 +169,15 @@ class Trainer:
     def _run_jax(self, first_step, num_steps):
         groups = (self.model.trainable_variables, self.model.non_trainable_variables, self.optimizer.variables)
         state = tuple([v.value for v in group] for group in groups)
-        outputs, done = [], 0
-        data = (self.images, self.labels)
-        while done < num_steps:
-            if self.steps_per_call > 1 and num_steps - done >= self.steps_per_call:
-                state, out = self._jax_steps(state, data, first_step + done, self.steps_per_call)
-                done += self.steps_per_call
-            else:
-                state, out = self._jax_step(state, data, first_step + done)
-                out = tuple(value[None] for value in out)
-                done += 1
+        outputs = []
+        for step_index in range(first_step, first_step + num_steps):
+            state, out = self._jax_step(state, self.images, self.labels, step_index)
             outputs.append(out)
         for group, values in zip(groups, state):
             for variable, value in zip(group, values):
                 variable.assign(value)
-        return tuple(np.concatenate([_numpy(out[k]) for out in outputs]) for k in range(3))
+        values = _numpy(ops.stack([ops.stack(out) for out in outputs])) if outputs else np.zeros((0, 3), np.float32)
+        return values[:, 0], values[:, 1], values[:, 2]
 
     # --- PyTorch: eager steps -------------------------------------------------------------------
 
