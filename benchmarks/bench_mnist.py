@@ -2,9 +2,10 @@
 
     python benchmarks/bench_mnist.py [--rounds 7] [--steps 50] [--jit {off,on,both}] [--data-dir DIR]
 
-Both models train with the exact step of the reproduction (`reproduce.mnist_tutorial.Trainer`:
-TF1 momentum, staircase rate, L2, dropout, batch 64 in the tutorial's data order), compiled as a
-`tf.function` loop of `--steps` steps. The models alternate, one chunk each per round, after a
+Both models train with the exact step of the reproduction (`reproduce.mnist_trainer.Trainer`:
+TF1 momentum, staircase rate, L2, dropout, batch 64 in the tutorial's data order) on the Keras
+backend in use: on TensorFlow compiled as a `tf.function` loop of `--steps` steps (`--jit`
+XLA-compiles the step; TensorFlow only), on JAX a jitted step per call, on PyTorch eager steps. The models alternate, one chunk each per round, after a
 warm-up chunk that traces them (ABBA order: the order flips every round); printed: median
 seconds per step of each, their ratio, and the median of the per-round paired ratios (goal
 ≤ 1.10×). With `--jit both` each model also runs with the step XLA-compiled, side by side.
@@ -22,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
+from reproduce import mnist_trainer  # noqa: E402
 from reproduce import mnist_tutorial as mt  # noqa: E402
 
 
@@ -51,7 +53,7 @@ def main():
             model = mt.build_model()
             if name == "overparameterized":
                 model = mt.build_overparameterized(model)
-            cases.append({"name": name, "jit": jit, "trainer": mt.Trainer(model, train, jit_compile=jit), "step": 0, "times": []})
+            cases.append({"name": name, "jit": jit, "trainer": mnist_trainer.Trainer(model, train, jit_compile=jit), "step": 0, "times": []})
     for case in cases:  # warm-up: trace (and XLA-compile) outside the timed chunks
         case["trainer"].train(0, args.steps)
         case["step"] = args.steps
@@ -64,7 +66,7 @@ def main():
     median = {(c["name"], c["jit"]): statistics.median(c["times"]) for c in cases}
     times = {(c["name"], c["jit"]): c["times"] for c in cases}
 
-    device = mt.device_description()
+    device = mnist_trainer.device_description()
     print(f"device: {device['type']} {device['name']} ({device['count']}); data: {source}; "
           f"{args.rounds} rounds x {args.steps} steps, batch {mt.BATCH_SIZE}")
     print("| jit | original ms/step | overparameterized ms/step | ratio of medians | median paired ratio | goal |")

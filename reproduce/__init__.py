@@ -32,7 +32,7 @@ PARTS = {
     "figure4_right": Part("Adam with and without depth, l4 (Ethanol)", "42 s"),
     "figure5_left": Part("near-zero vs identity initialization at depths 4 and 8 (Ethanol)",
                          "167 s"),
-    "figure5_right": Part("the MNIST convnet with overparameterized dense layers (TensorFlow)",
+    "figure5_right": Part("the MNIST convnet with overparameterized dense layers (any backend)",
                           "about 6 min per model (3 models)"),
     "conv_overparam": Part("beyond the paper: overparameterized convolutions, MNIST and "
                            "Fashion-MNIST, 3 seeds, 600 steps", "31 min (on a shared CPU)"),
@@ -40,8 +40,8 @@ PARTS = {
                   "46 min after the figures (reuses their runs)"),
 }
 
-#: Parts whose code still calls TensorFlow directly (the MNIST tutorial's port).
-NEEDS_TENSORFLOW = {"figure5_right"}
+#: Parts that run on the TensorFlow backend only (none since the MNIST tutorial's port is Keras-only).
+NEEDS_TENSORFLOW: set[str] = set()
 
 
 def figure_module(name: str):

@@ -18,6 +18,10 @@ Models: "original" (the tutorial, `reproduce.mnist_tutorial.build_model`), "over
 run only, "overparameterized_l2_all" (the same with the L2 term on the new matrices too), a
 sensitivity check of that one choice the paper leaves open. Same seed, same data order.
 An interrupted run resumes from each model's last checkpoint (every 500 steps).
+
+Runs on any Keras backend (`reproduce.mnist_trainer`): TensorFlow, JAX or PyTorch, the last two
+without TensorFlow installed. Resume a checkpoint on the backend that wrote it (dropout masks
+differ between backends).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from . import mnist_trainer  # noqa: E402
 from . import mnist_tutorial as tutorial  # noqa: E402
 from .plotting import save_figure  # noqa: E402
 from .provenance import software_versions  # noqa: E402
@@ -139,7 +144,7 @@ def ratio_by_range(out_dir, config) -> dict:
     the total loss and for the cross-entropy alone (the L2 term dominates the total: a change
     in the cross-entropy barely shows there)."""
     window, edges = config["smoothing_window"], config["ratio_ranges"]
-    curves = {name: tutorial.read_losses(out_dir / name / "losses.csv")
+    curves = {name: mnist_trainer.read_losses(out_dir / name / "losses.csv")
               for name in config["models"] if (out_dir / name / "losses.csv").exists()}
     base = curves["original"]
     out = {}
@@ -175,7 +180,7 @@ def summarize(out_dir, config, results):
         losses_path = out_dir / name / "losses.csv"
         if name not in results or not losses_path.exists():
             continue
-        losses = tutorial.read_losses(losses_path)
+        losses = mnist_trainer.read_losses(losses_path)
         entry = {key: value for key, value in results[name].items() if key not in ("config",)}
         entry.update(summarize_losses(losses, config))
         summary["models"][name] = entry
@@ -207,7 +212,7 @@ def plot(out_dir, config):
             path = out_dir / name / "losses.csv"
             if not path.exists():
                 continue
-            losses = tutorial.read_losses(path)
+            losses = mnist_trainer.read_losses(path)
             iterations, raw = losses["iteration"], losses[column]
             color = COLORS[name]
             if name in config["plotted_models"]:
@@ -256,14 +261,14 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
         model = build(name, config["seed"])
         run_config = {"model": name, "seed": config["seed"], "jit_compile": config["jit_compile"],
                       "checkpoint_every": config["checkpoint_every"]}
-        results[name] = tutorial.train_model(
+        results[name] = mnist_trainer.train_model(
             model, data, out_dir / name, num_steps=config["num_steps"], eval_frequency=config["eval_frequency"],
             checkpoint_every=config["checkpoint_every"], jit_compile=config["jit_compile"],
             run_config=run_config, stop_after=stop_after)
         summary = summarize(out_dir, config, results)
         summary["data"] = data_provenance(data_dir, data)
         summary["versions"] = software_versions()
-        summary["device"] = tutorial.device_description()
+        summary["device"] = mnist_trainer.device_description()
         write_json(out_dir / "figure5_right.json", summary)
     plot(out_dir, config)
     return summary

@@ -25,27 +25,22 @@ is reproduced and the comment says how:
   staircase=True) = 0.01 · 0.95^floor(64·step / 55,000) in float32, read before the step's update
   as TF1 does (the global step is incremented after the update).
 
-`Trainer` runs the steps in a compiled loop (`tf.function`), on whatever device TensorFlow picks.
-`train_model` adds what a long run needs: per-step losses appended to a CSV as they come, the
-validation error every 100 steps (the original's EVAL_FREQUENCY), checkpoints, and resuming.
+The port is Keras 3 only (keras.ops, keras.random, a Keras optimizer): it runs on the
+TensorFlow, JAX and PyTorch backends, and imports TensorFlow only on the TensorFlow backend.
+One step's arithmetic is written once here (`take_batch`, `objective`, `current_learning_rate`,
+the TF1-momentum rule); `reproduce.mnist_trainer` runs it per backend (`Trainer`: a tf.function
+loop on TensorFlow, a jitted `lax.scan` of stateless steps on JAX, eager steps on PyTorch) and
+adds what a long run needs (`train_model`: per-step losses in a CSV, the validation error every
+100 steps as the original's EVAL_FREQUENCY, checkpoints, resuming).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import pathlib
-import time
-
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 import tf_overparam
-from .provenance import cpu_name
-from .records import write_json
 from tf_overparam.fullbatch.updates import tf1_momentum
 
 # --- The original's constants (names as in convolutional.py) -------------------------------------
@@ -110,11 +105,12 @@ def _weights(seed):
     return keras.initializers.TruncatedNormal(mean=0.0, stddev=WEIGHT_STDDEV, seed=seed)
 
 
-def build_model(seed=SEED):
+def build_model(seed=SEED, dropout_rate=DROPOUT_RATE):
     """The tutorial's convnet as a Keras Sequential (1,663,370 parameters), logits out.
 
     Layer names: conv1, pool1, conv2, pool2, flatten, fc1, dropout, fc2. fc1 and fc2 carry
-    L2(2.5e-4) on kernel and bias, i.e. 5e-4 · l2_loss as in the original.
+    L2(2.5e-4) on kernel and bias, i.e. 5e-4 · l2_loss as in the original. `dropout_rate=0`
+    switches dropout off (the cross-backend tests compare losses without random masks).
     """
     l2 = keras.regularizers.L2(KERAS_L2)
     model = keras.Sequential(
@@ -130,7 +126,7 @@ def build_model(seed=SEED):
             keras.layers.Dense(512, activation="relu", kernel_initializer=_weights(seed),
                                bias_initializer=keras.initializers.Constant(0.1),
                                kernel_regularizer=l2, bias_regularizer=l2, name="fc1"),
-            keras.layers.Dropout(DROPOUT_RATE, seed=seed, name="dropout"),
+            keras.layers.Dropout(dropout_rate, seed=seed, name="dropout"),
             keras.layers.Dense(NUM_LABELS, kernel_initializer=_weights(seed),
                                bias_initializer=keras.initializers.Constant(0.1),
                                kernel_regularizer=l2, bias_regularizer=l2, name="fc2"),
@@ -246,255 +242,32 @@ def make_optimizer():
     return TF1Momentum(learning_rate=TutorialLearningRate(), momentum=MOMENTUM)
 
 
-# --- Training ------------------------------------------------------------------------------------
+# --- One training step's arithmetic, shared by every backend ---------------------------------------
+
+
+def take_batch(images, labels, step, train_size):
+    """The batch of step `step` (a Python int or a backend integer tensor), sliced on the device."""
+    offset = batch_offset(step, train_size)
+    x = ops.slice(images, [offset, 0, 0, 0], [BATCH_SIZE, IMAGE_SIZE, IMAGE_SIZE, NUM_CHANNELS])
+    return x, ops.slice(labels, [offset], [BATCH_SIZE])
+
+
+def objective(logits, labels, losses):
+    """(total loss, cross-entropy): mean softmax cross-entropy + sum(model.losses), the L2 term."""
+    cross_entropy = ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+    regularization = None
+    for loss in losses:
+        regularization = loss if regularization is None else regularization + loss
+    total = cross_entropy if regularization is None else cross_entropy + regularization
+    return total, cross_entropy
+
+
+def current_learning_rate(optimizer):
+    """The rate of the step about to run: read before the update, as TF1 (the global step is
+    incremented after it). Inside a `keras.StatelessScope` it reads the scope's step counter."""
+    return ops.cast(optimizer.learning_rate, "float32")
 
 
 def error_rate(logits, labels):
     """Percent misclassified, as the original's error_rate."""
     return 100.0 - 100.0 * float(np.sum(np.argmax(logits, 1) == labels)) / logits.shape[0]
-
-
-def device_description():
-    """Where TensorFlow runs the model: the GPU's name if one is visible, else the CPU's."""
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        return {"type": "GPU", "name": details.get("device_name", gpus[0].name), "count": len(gpus)}
-    return {"type": "CPU", "name": cpu_name(), "count": os.cpu_count()}
-
-
-class Trainer:
-    """The tutorial's training step for a model, compiled; runs chunks of steps from any step.
-
-    The training images live in a device tensor; step s takes the batch at `batch_offset(s)`.
-    `train(first_step, num_steps)` returns per-step arrays of the total loss (what the optimizer
-    minimizes: cross-entropy + L2), the cross-entropy alone and the learning rate used, each
-    computed in the step's own forward pass (dropout on, weights before the update).
-    """
-
-    def __init__(self, model, train_data, optimizer=None, jit_compile=False, eval_batch_size=500):
-        if keras.backend.backend() != "tensorflow":
-            raise RuntimeError("the tutorial's training loop is a tf.function: set KERAS_BACKEND=tensorflow")
-        self.model = model
-        self.optimizer = optimizer or make_optimizer()
-        self.optimizer.build(model.trainable_variables)
-        images, labels = train_data
-        self.train_size = len(labels)
-        self.images = tf.Variable(images, trainable=False, name="train_images")
-        self.labels = tf.Variable(np.asarray(labels, np.int64), trainable=False, name="train_labels")
-        self.eval_batch_size = eval_batch_size
-        self.jit_compile = jit_compile
-        # The loop and the batch slicing stay outside XLA: an XLA cluster that reads the whole
-        # image variable copies it every call (seconds per step on CPU); only the step is jitted.
-        self._step = tf.function(self._step_on_batch, jit_compile=True) if jit_compile else self._step_on_batch
-        self._train = tf.function(self._train_steps)
-        self._predict = tf.function(lambda x: self.model(x, training=False), jit_compile=jit_compile)
-
-    def _one_step(self, step):
-        offset = batch_offset(step, self.train_size)  # the same function the tests check
-        x = tf.slice(self.images, [offset, 0, 0, 0], [BATCH_SIZE, IMAGE_SIZE, IMAGE_SIZE, NUM_CHANNELS])
-        y = tf.slice(self.labels, [offset], [BATCH_SIZE])
-        return self._step(x, y)
-
-    def _step_on_batch(self, x, y):
-        variables = self.model.trainable_variables
-        with tf.GradientTape() as tape:
-            logits = self.model(x, training=True)
-            cross_entropy = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-            regularization = tf.add_n(self.model.losses) if self.model.losses else 0.0
-            total = cross_entropy + regularization
-        gradients = tape.gradient(total, variables)
-        learning_rate = tf.convert_to_tensor(self.optimizer.learning_rate)  # before the update, as TF1
-        self.optimizer.apply_gradients(zip(gradients, variables))
-        return total, cross_entropy, learning_rate
-
-    def _train_steps(self, first_step, num_steps):
-        totals = tf.TensorArray(tf.float32, size=num_steps)
-        entropies = tf.TensorArray(tf.float32, size=num_steps)
-        rates = tf.TensorArray(tf.float32, size=num_steps)
-        for i in tf.range(num_steps):
-            total, cross_entropy, learning_rate = self._one_step(first_step + tf.cast(i, tf.int64))
-            totals = totals.write(i, total)
-            entropies = entropies.write(i, cross_entropy)
-            rates = rates.write(i, learning_rate)
-        return totals.stack(), entropies.stack(), rates.stack()
-
-    def train(self, first_step, num_steps):
-        """Run steps first_step … first_step + num_steps − 1; numpy (total, cross-entropy, lr)."""
-        if int(self.optimizer.iterations.numpy()) != first_step:
-            raise ValueError(f"optimizer is at step {int(self.optimizer.iterations.numpy())}, asked to start at {first_step}")
-        totals, entropies, rates = self._train(tf.constant(first_step, tf.int64), tf.constant(num_steps, tf.int32))
-        return totals.numpy(), entropies.numpy(), rates.numpy()
-
-    def logits(self, images):
-        outputs = [self._predict(tf.constant(images[begin:begin + self.eval_batch_size])).numpy()
-                   for begin in range(0, len(images), self.eval_batch_size)]
-        return np.concatenate(outputs)
-
-    def error(self, data):
-        images, labels = data
-        return error_rate(self.logits(images), labels)
-
-    # Checkpoints: every variable of the model (the dropout seed state included) and optimizer.
-    def state_variables(self):
-        return list(self.model.variables) + list(self.optimizer.variables)
-
-    def get_state(self):
-        return [np.asarray(v.numpy()) for v in self.state_variables()]
-
-    def set_state(self, values):
-        variables = self.state_variables()
-        if len(values) != len(variables):
-            raise ValueError(f"checkpoint holds {len(values)} variables, the model and optimizer {len(variables)}")
-        for variable, value in zip(variables, values):
-            if tuple(variable.shape) != tuple(value.shape):
-                raise ValueError(f"checkpoint shape {value.shape} does not fit {variable.path} {variable.shape}")
-            variable.assign(value)
-
-
-def _chunk_ends(start, num_steps, eval_frequency, checkpoint_every, stop_after):
-    """Steps (exclusive ends) at which a compiled chunk stops: after each evaluation step
-    (step % eval_frequency == 0, as the original), each checkpoint, the end and `stop_after`."""
-    ends = {num_steps}
-    ends.update(s + 1 for s in range(0, num_steps, eval_frequency))
-    ends.update(range(checkpoint_every, num_steps, checkpoint_every))
-    if stop_after is not None:
-        ends.add(min(stop_after, num_steps))
-    return sorted(e for e in ends if e > start)
-
-
-def _config_hash(config):
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _write_checkpoint(path, trainer, records, config_hash):
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    state = trainer.get_state()
-    arrays = {f"var_{i:03d}": value for i, value in enumerate(state)}
-    arrays.update({f"record_{key}": np.asarray(value) for key, value in records.items()})
-    arrays["config_hash"] = np.array(config_hash)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
-def _read_checkpoint(path):
-    with np.load(path, allow_pickle=False) as data:
-        variables = [data[key] for key in sorted(k for k in data.files if k.startswith("var_"))]
-        records = {key[len("record_"):]: data[key] for key in data.files if key.startswith("record_")}
-        config_hash = str(data["config_hash"])
-    return variables, records, config_hash
-
-
-LOSSES_HEADER = "iteration,total_loss,cross_entropy,learning_rate\n"
-
-
-def _write_losses(path, records, start=0):
-    """Append rows start… of the per-step records (iteration = step + 1), or rewrite from 0."""
-    lines = [
-        f"{step + 1},{records['total'][step]:.9g},{records['cross_entropy'][step]:.9g},{records['learning_rate'][step]:.9g}\n"
-        for step in range(start, len(records["total"]))
-    ]
-    if start == 0:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(LOSSES_HEADER + "".join(lines))
-        os.replace(tmp, path)
-    else:
-        with path.open("a") as handle:
-            handle.write("".join(lines))
-
-
-def read_losses(path):
-    """The per-step CSV as a dict of arrays: iteration, total_loss, cross_entropy, learning_rate."""
-    table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-    return {name: table[:, i] for i, name in enumerate(LOSSES_HEADER.strip().split(","))}
-
-
-def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_FREQUENCY,
-                checkpoint_every=500, jit_compile=False, run_config=None, stop_after=None, log=print):
-    """Train `model` as the tutorial does, writing into `out_dir` as it goes; resumes.
-
-    Writes `losses.csv` (one row per step, appended after each chunk), `checkpoint.npz` (weights,
-    optimizer, dropout seed state and every record, every `checkpoint_every` steps and at the end)
-    and `result.json` (validation errors, test error, step times, device) when done. A rerun
-    with the same `run_config` resumes from the checkpoint: its losses equal an uninterrupted
-    run's. `stop_after` stops after that many steps without a checkpoint (an interruption, for
-    tests). Returns the result dict (with "complete": False when stopped early).
-    """
-    out_dir = pathlib.Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result_path, checkpoint_path, losses_path = out_dir / "result.json", out_dir / "checkpoint.npz", out_dir / "losses.csv"
-    config = dict(run_config or {}, num_steps=num_steps, eval_frequency=eval_frequency)
-    config_hash = _config_hash(config)
-    if result_path.exists():
-        result = json.loads(result_path.read_text())
-        if result.get("config_hash") == config_hash and result.get("complete"):
-            log(f"  {out_dir.name}: complete, kept ({result_path})")
-            return result
-
-    trainer = Trainer(model, data["train"], jit_compile=jit_compile)
-    records = {"total": np.zeros(0, np.float32), "cross_entropy": np.zeros(0, np.float32),
-               "learning_rate": np.zeros(0, np.float32), "eval_iteration": np.zeros(0, np.int64),
-               "validation_error": np.zeros(0, np.float64), "chunk_steps": np.zeros(0, np.int64),
-               "chunk_seconds": np.zeros(0, np.float64), "chunk_first_in_process": np.zeros(0, bool)}
-    start = 0
-    if checkpoint_path.exists():
-        variables, saved, saved_hash = _read_checkpoint(checkpoint_path)
-        if saved_hash != config_hash:
-            raise RuntimeError(f"{checkpoint_path} was written with another configuration; delete {out_dir} to start over")
-        trainer.set_state(variables)
-        records.update(saved)
-        start = len(records["total"])
-        log(f"  {out_dir.name}: resuming at step {start}")
-    _write_losses(losses_path, records, 0)
-
-    first_in_process = True
-    for end in _chunk_ends(start, num_steps, eval_frequency, checkpoint_every, stop_after):
-        began = time.perf_counter()
-        totals, entropies, rates = trainer.train(start, end - start)
-        seconds = time.perf_counter() - began
-        for key, values in (("total", totals), ("cross_entropy", entropies), ("learning_rate", rates)):
-            records[key] = np.concatenate([records[key], values])
-        records["chunk_steps"] = np.append(records["chunk_steps"], end - start)
-        records["chunk_seconds"] = np.append(records["chunk_seconds"], seconds)
-        records["chunk_first_in_process"] = np.append(records["chunk_first_in_process"], first_in_process)
-        first_in_process = False
-        _write_losses(losses_path, records, start)
-        last_step = end - 1
-        if last_step % eval_frequency == 0 or end == num_steps:
-            validation = trainer.error(data["validation"])
-            records["eval_iteration"] = np.append(records["eval_iteration"], end)
-            records["validation_error"] = np.append(records["validation_error"], validation)
-            log(f"  {out_dir.name}: step {last_step} (epoch {last_step * BATCH_SIZE / TRAIN_SIZE:.2f}), "
-                f"{1000 * seconds / (end - start):.1f} ms/step, batch loss {totals[-1]:.3f} "
-                f"(cross-entropy {entropies[-1]:.3f}), lr {rates[-1]:.6f}, validation error {validation:.1f}%")
-        start = end
-        if stop_after is not None and end >= stop_after and end < num_steps:
-            return {"complete": False, "steps_done": end}
-        if end % checkpoint_every == 0 or end == num_steps:
-            _write_checkpoint(checkpoint_path, trainer, records, config_hash)
-
-    test_error = trainer.error(data["test"])
-    steady = ~records["chunk_first_in_process"]  # the first chunk of a process includes tracing
-    steps, seconds = records["chunk_steps"], records["chunk_seconds"]
-    result = {
-        "complete": True,
-        "config_hash": config_hash,
-        "config": config,
-        "parameters": count_params(model),
-        "steps": num_steps,
-        "test_error_percent": test_error,
-        "final_validation_error_percent": float(records["validation_error"][-1]),
-        "validation": {"iteration": records["eval_iteration"].tolist(),
-                       "error_percent": records["validation_error"].tolist()},
-        "device": device_description(),
-        "variable_device": str(trainer.model.trainable_variables[0].value.device),
-        "jit_compile": jit_compile,
-        "train_seconds": float(seconds.sum()),
-        "seconds_per_step_median": float(np.median(seconds[steady] / steps[steady])) if steady.any() else None,
-        "seconds_per_step_mean": float(seconds[steady].sum() / steps[steady].sum()) if steady.any() else None,
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-    }
-    write_json(result_path, result)
-    log(f"  {out_dir.name}: test error {test_error:.2f}%")
-    return result

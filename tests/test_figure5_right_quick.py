@@ -6,7 +6,7 @@ import numpy as np
 
 from reproduce import __main__ as cli
 from reproduce import figure5_right
-from reproduce import mnist_tutorial as mt
+from reproduce import mnist_trainer
 
 
 def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path, capsys):
@@ -22,7 +22,7 @@ def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path
         assert model["device"]["type"] in ("CPU", "GPU") and model["seconds_per_step_median"] > 0
         assert model["test_error_percent"] < 15
         assert model["validation"]["iteration"] == [1, 101, 201, 300]
-        losses = mt.read_losses(out / name / "losses.csv")
+        losses = mnist_trainer.read_losses(out / name / "losses.csv")
         np.testing.assert_array_equal(losses["iteration"], np.arange(1, 301))
         assert losses["total_loss"][-20:].mean() < 0.7 * losses["total_loss"][:20].mean()
         assert losses["cross_entropy"][-20:].mean() < 0.3 * losses["cross_entropy"][:20].mean()

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 import tf_overparam
+from reproduce import mnist_trainer
 from reproduce import mnist_tutorial as mt
 
 TRUNCATED_STD = 0.1 * 0.87962566  # std of N(0, 0.1²) truncated at ±2 std
@@ -152,7 +153,7 @@ def test_batch_offsets_follow_the_original_order():
 
 
 def test_data_split_and_scaling(data):
-    (xv, yv), (xt, yt), (xs, ys) = data["validation"], data["train"], data["test"]
+    (xv, yv), (xt, yt), (xs, _) = data["validation"], data["train"], data["test"]
     assert xv.shape == (5000, 28, 28, 1) and xt.shape == (55_000, 28, 28, 1) and xs.shape == (10_000, 28, 28, 1)
     assert xt.dtype == np.float32 and yt.dtype == np.int64
     assert xt.min() == -0.5 and xt.max() == 0.5
@@ -161,7 +162,7 @@ def test_data_split_and_scaling(data):
 
 def test_collapse_of_trained_overparameterized_model(data):
     deep = mt.build_overparameterized(mt.build_model())
-    trainer = mt.Trainer(deep, data["train"])
+    trainer = mnist_trainer.Trainer(deep, data["train"])
     totals, _, _ = trainer.train(0, 20)
     assert np.all(np.isfinite(totals))
     plain = tf_overparam.collapse(deep)
@@ -181,16 +182,16 @@ def test_interrupted_run_resumes_to_the_same_losses(data, tmp_path):
 
     def run(folder, stop_after=None):
         model = mt.build_overparameterized(mt.build_model())
-        return mt.train_model(model, small, tmp_path / folder, num_steps=35, eval_frequency=10, checkpoint_every=10,
+        return mnist_trainer.train_model(model, small, tmp_path / folder, num_steps=35, eval_frequency=10, checkpoint_every=10,
                               run_config={"test": 1}, stop_after=stop_after, log=lambda line: None)
 
     whole = run("whole")
     partial = run("resumed", stop_after=25)  # killed after step 25; the last checkpoint is at 20
     assert partial == {"complete": False, "steps_done": 25}
-    assert len(mt.read_losses(tmp_path / "resumed" / "losses.csv")["iteration"]) == 25
+    assert len(mnist_trainer.read_losses(tmp_path / "resumed" / "losses.csv")["iteration"]) == 25
     resumed = run("resumed")
-    a = mt.read_losses(tmp_path / "whole" / "losses.csv")
-    b = mt.read_losses(tmp_path / "resumed" / "losses.csv")
+    a = mnist_trainer.read_losses(tmp_path / "whole" / "losses.csv")
+    b = mnist_trainer.read_losses(tmp_path / "resumed" / "losses.csv")
     np.testing.assert_array_equal(a["iteration"], np.arange(1, 36))
     for column in ("total_loss", "cross_entropy", "learning_rate"):
         np.testing.assert_array_equal(a[column], b[column])

@@ -46,17 +46,6 @@ def test_figure3_quick_on_jax_without_tensorflow(tmp_path, shared_data_dir):
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="driven from the TensorFlow run of the suite")
-def test_figure5_right_on_jax_says_it_needs_tensorflow(tmp_path):
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
-    done = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, "figure5_right", "--quick",
-                           "--out", str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode != 0
-    assert "needs the TensorFlow backend" in done.stderr
-
-
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                    reason="driven from the TensorFlow run of the suite")
 def test_conv_overparam_quick_on_jax_without_tensorflow(tmp_path, shared_data_dir):
     """Issue 14's experiment is Keras-only: it runs on JAX with TensorFlow unimportable."""
     if not (shared_data_dir / "fashion_mnist").is_dir():
