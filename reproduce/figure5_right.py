@@ -26,7 +26,6 @@ differ between backends).
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 
@@ -36,6 +35,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from . import configs  # noqa: E402
 from . import mnist_trainer  # noqa: E402
 from . import mnist_tutorial as tutorial  # noqa: E402
 from .plotting import save_figure  # noqa: E402
@@ -82,11 +82,7 @@ EXPECTED_PARAMS = {
 
 
 def make_config(quick):
-    config = json.loads(json.dumps(CONFIG))
-    if quick:
-        config.update(QUICK)
-    config["quick"] = bool(quick)
-    return config
+    return configs.make_config(CONFIG, QUICK, quick, replace=True, mark_quick=True)
 
 
 def build(name, seed):
@@ -160,14 +156,16 @@ def ratio_by_range(out_dir, config) -> dict:
     return out
 
 
-def data_provenance(data_dir, data) -> dict:
+def data_provenance(data_dir, data, source="files") -> dict:
     """What MNIST was trained on: where from, and the split sizes (the loader verified shapes,
     dtype, labels and the published MD5s of the uncompressed content)."""
     from tf_overparam.datasets import DATA_DIR_ENV_VAR
 
     return {
         "dataset": "MNIST (LeCun, Cortes, Burges)",
-        "data_dir": data_dir or os.environ.get(DATA_DIR_ENV_VAR) or "cache or download",
+        "source": source,
+        "data_dir": data_dir or (os.environ.get(DATA_DIR_ENV_VAR) if source == "files" else None)
+        or ("cache or download" if source == "files" else "the TFDS default"),
         "split": {part: int(len(arrays[1])) for part, arrays in data.items() if isinstance(arrays, tuple)},
         "scaling": "(x - 127.5) / 255",
         "validation": "first 5,000 training images",
@@ -241,7 +239,8 @@ def plot(out_dir, config):
 # --- Entry point --------------------------------------------------------------------------------------
 
 
-def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=False, stop_after=None):
+def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=False, stop_after=None,
+        mnist_source="files"):
     """Train every configured model (resuming), write the JSON and the figure; return the summary.
 
     Args:
@@ -250,11 +249,13 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
         quick: 300 steps and two models, for CI.
         stop_after: stop each model after this many steps without a checkpoint (simulates an
             interruption; for tests).
+        mnist_source: "files" (the IDX files, as above) or "tfds" (`tfds.load("mnist")`, as the
+            Colab notebook does; `data_dir` is then TFDS's data folder). Same arrays either way.
     """
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     config = make_config(quick)
-    data = tutorial.load_tutorial_data(data_dir)
+    data = tutorial.load_tutorial_data(data_dir, source=mnist_source)
     results = {}
     for name in config["models"]:
         print(f" {name}: {config['num_steps']} steps", flush=True)
@@ -266,7 +267,7 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
             checkpoint_every=config["checkpoint_every"], jit_compile=config["jit_compile"],
             run_config=run_config, stop_after=stop_after)
         summary = summarize(out_dir, config, results)
-        summary["data"] = data_provenance(data_dir, data)
+        summary["data"] = data_provenance(data_dir, data, mnist_source)
         summary["versions"] = software_versions()
         summary["device"] = mnist_trainer.device_description()
         write_json(out_dir / "figure5_right.json", summary)

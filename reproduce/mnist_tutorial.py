@@ -78,13 +78,14 @@ def scale_images(images):
     return data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE, NUM_CHANNELS)
 
 
-def load_tutorial_data(data_dir=None):
-    """The tutorial's three sets from `tf_overparam.datasets.load_mnist(data_dir)`.
+def load_tutorial_data(data_dir=None, source="files"):
+    """The tutorial's three sets from `tf_overparam.datasets.load_mnist(data_dir, source=source)`
+    (``source="tfds"``: through `tfds.load("mnist")`, the same arrays in the same order).
 
     Returns a dict with "train" (55,000), "validation" (the first 5,000 training images) and
     "test" (10,000), each a pair (float32 images (n, 28, 28, 1), int64 labels (n,)).
     """
-    (x_train, y_train), (x_test, y_test) = tf_overparam.datasets.load_mnist(data_dir)
+    (x_train, y_train), (x_test, y_test) = tf_overparam.datasets.load_mnist(data_dir, source=source)
     train_data, train_labels = scale_images(x_train), np.asarray(y_train).astype(np.int64)
     return {
         "validation": (train_data[:VALIDATION_SIZE], train_labels[:VALIDATION_SIZE]),

@@ -175,3 +175,15 @@ def test_load_mnist_source_arguments_are_checked(tmp_path):
         load_mnist(tmp_path, source="tf")
     with pytest.raises(ValueError, match="`file_format` must be 'auto' with source='tfds'"):
         load_mnist(tmp_path, source="tfds", file_format="idx")
+
+
+def test_the_tutorial_data_from_tfds_equals_the_files(shared_data_dir, mnist_tfds_dir):
+    """Figure 5-right's loader, as the Colab notebook calls it (mnist_source="tfds")."""
+    from reproduce import mnist_tutorial
+
+    from_tfds = mnist_tutorial.load_tutorial_data(mnist_tfds_dir, source="tfds")
+    from_files = mnist_tutorial.load_tutorial_data(shared_data_dir)
+    assert list(from_tfds) == list(from_files) == ["validation", "train", "test"]
+    for part in from_files:
+        for got, expected in zip(from_tfds[part], from_files[part]):
+            np.testing.assert_array_equal(got, expected)
