@@ -19,6 +19,18 @@ run only, "overparameterized_l2_all" (the same with the L2 term on the new matri
 sensitivity check of that one choice the paper leaves open. Same seed, same data order.
 An interrupted run resumes from each model's last checkpoint (every 500 steps).
 
+"emulated" (issue 13): the original convnet, same initial weights, trained by the end-to-end rule
+of depth 2 on its two dense kernels (`mnist_tutorial.make_end_to_end_optimizer`: EndToEndSGD,
+TF1 momentum on the preconditioned direction, conv kernels and biases plain TF1 momentum), the L2
+term kept in the loss. Not in the CPU's full run (≈0.49 s/step on TensorFlow on 2 cores, ≈70 min);
+`run(models=ALL_MODELS)` and the GPU script (`scripts/gpu_reproduce.sh`) run it.
+
+Seeds: `CONFIG["seeds"]` (a count n: seeds SEED + k, k = 0 … n−1; or a list of k), 1 here,
+`run(seeds=5)` on the GPU. k = 0 writes `<model>/` (the committed runs), k ≥ 1 `<model>_seed<k>/`.
+The JSON adds "by_seed" and "over_seeds" (median, min, max of every ratio and the test error; ratios
+against the original model of the same seed); the plot a min–max band over seeds. Summaries and
+plot: `reproduce.figure5_right_summary`. No GPU or multi-seed run has been done yet.
+
 Runs on any Keras backend (`reproduce.mnist_trainer`): TensorFlow, JAX or PyTorch, the last two
 without TensorFlow installed. Resume a checkpoint on the backend that wrote it (dropout masks
 differ between backends).
