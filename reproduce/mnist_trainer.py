@@ -303,7 +303,8 @@ def read_losses(path):
 
 
 def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_FREQUENCY,
-                checkpoint_every=500, jit_compile=False, run_config=None, stop_after=None, log=print):
+                checkpoint_every=500, jit_compile=False, run_config=None, stop_after=None, log=print,
+                optimizer=None):
     """Train `model` as the tutorial does, writing into `out_dir` as it goes; resumes.
 
     Writes `losses.csv` (one row per step, appended after each chunk), `checkpoint.npz` (weights,
@@ -311,7 +312,10 @@ def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_F
     and `result.json` (validation errors, test error, step times, device) when done. A rerun
     with the same `run_config` resumes from the checkpoint: its losses equal an uninterrupted
     run's (on the same backend). `stop_after` stops after that many steps without a checkpoint (an interruption, for
-    tests). Returns the result dict (with "complete": False when stopped early).
+    tests). `optimizer`: a Keras optimizer, or a no-argument factory returning one (called only
+    when training is needed), passed to `Trainer`; None is the tutorial's (`make_optimizer`).
+    It is not part of the config hash: name it in `run_config` when it differs from the
+    tutorial's. Returns the result dict (with "complete": False when stopped early).
     """
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -324,7 +328,9 @@ def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_F
             log(f"  {out_dir.name}: complete, kept ({result_path})")
             return result
 
-    trainer = Trainer(model, data["train"], jit_compile=jit_compile)
+    if callable(optimizer) and not isinstance(optimizer, keras.optimizers.Optimizer):
+        optimizer = optimizer()
+    trainer = Trainer(model, data["train"], optimizer=optimizer, jit_compile=jit_compile)
     records = {"total": np.zeros(0, np.float32), "cross_entropy": np.zeros(0, np.float32),
                "learning_rate": np.zeros(0, np.float32), "eval_iteration": np.zeros(0, np.int64),
                "validation_error": np.zeros(0, np.float64), "chunk_steps": np.zeros(0, np.int64),
@@ -382,6 +388,7 @@ def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_F
         "device": device_description(),
         "variable_device": backend.device_of(trainer.model.trainable_variables[0].value),
         "backend": trainer.backend,
+        "optimizer": type(trainer.optimizer).__name__,
         "jit_compile": jit_compile,
         "train_seconds": float(seconds.sum()),
         "seconds_per_step_median": float(np.median(seconds[steady] / steps[steady])) if steady.any() else None,
