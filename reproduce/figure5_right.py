@@ -38,6 +38,7 @@ differ between backends).
 
 from __future__ import annotations
 
+import numbers
 import os
 import pathlib
 
@@ -147,6 +148,40 @@ def run_config_for(name, seed, config):
     return run_config
 
 
+def _is_count(value, lowest):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= lowest
+
+
+def check_arguments(seeds=None, models=None, num_steps=None, mnist_source="files", stop_after=None):
+    """`run`'s overrides, checked before any work (no folder made, no data read); returns the
+    config entries they set. A ValueError names the argument and what it accepts."""
+    overrides = {}
+    if seeds is not None:
+        if isinstance(seeds, (list, tuple)):
+            if not seeds or not all(_is_count(k, 0) for k in seeds) or len(set(seeds)) != len(seeds):
+                raise ValueError(f"`seeds` as a list must hold distinct integers k >= 0 (seeds SEED + k), "
+                                 f"at least one, got {seeds!r}.")
+            overrides["seeds"] = [int(k) for k in seeds]
+        elif _is_count(seeds, 1):
+            overrides["seeds"] = int(seeds)
+        else:
+            raise ValueError(f"`seeds` must be a count >= 1 or a list of distinct integers k >= 0, got {seeds!r}.")
+    if models is not None:
+        names = [models] if isinstance(models, str) else list(models)
+        if not names or len(set(names)) != len(names) or not set(names) <= set(ALL_MODELS):
+            raise ValueError(f"`models` must be a non-empty list of distinct names from {ALL_MODELS}, got {models!r}.")
+        overrides["models"] = names
+    if num_steps is not None:
+        if not _is_count(num_steps, 1):
+            raise ValueError(f"`num_steps` must be an integer >= 1, got {num_steps!r}.")
+        overrides["num_steps"] = int(num_steps)
+    if mnist_source not in ("files", "tfds"):
+        raise ValueError(f"`mnist_source` must be 'files' or 'tfds', got {mnist_source!r}.")
+    if stop_after is not None and not _is_count(stop_after, 1):
+        raise ValueError(f"`stop_after` must be None or an integer >= 1, got {stop_after!r}.")
+    return overrides
+
+
 # --- Entry point --------------------------------------------------------------------------------------
 
 
@@ -167,12 +202,12 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
         models: overrides the config's "models" (e.g. `ALL_MODELS`).
         num_steps: overrides the config's "num_steps" (the learning-rate schedule is unchanged).
     """
+    config = make_config(quick)
+    overrides = check_arguments(seeds=seeds, models=models, num_steps=num_steps, mnist_source=mnist_source,
+                                stop_after=stop_after)
+    config.update(overrides)
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    config = make_config(quick)
-    for key, value in (("seeds", seeds), ("models", models), ("num_steps", num_steps)):
-        if value is not None:
-            config[key] = list(value) if isinstance(value, (list, tuple)) else value
     data = tutorial.load_tutorial_data(data_dir, source=mnist_source)
     results = {}
     for k in seed_offsets(config):

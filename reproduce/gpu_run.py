@@ -58,9 +58,17 @@ def main(argv=None) -> int:
 
     root = pathlib.Path(args.out_root or ("results_quick" if args.quick else "results"))
     parts = [p for p in args.parts.split(",") if p]
-    unknown = set(parts) - set(PARTS)
-    if unknown:
-        raise SystemExit(f"unknown parts {sorted(unknown)}; choose from {PARTS}")
+    models = args.models.split(",") if args.models else figure5_right.ALL_MODELS
+    if not parts or set(parts) - set(PARTS):
+        raise SystemExit(f"--parts: a comma-separated list of {', '.join(PARTS)}, got {args.parts!r}")
+    try:  # Before any work: a bad --seeds, --steps or --models must not cost a device start.
+        figure5_right.check_arguments(seeds=args.seeds, models=models, num_steps=args.steps)
+    except ValueError as error:
+        flag = {"`seeds`": "--seeds", "`models`": "--models", "`num_steps`": "--steps"}
+        message = str(error)
+        for name, option in flag.items():
+            message = message.replace(name, option)
+        raise SystemExit(message) from None
     record = {"device": mnist_trainer.device_description(), "versions": software_versions(),
               "keras_backend": keras.backend.backend(), "quick": args.quick, "seeds": args.seeds, "models": args.models,
               "steps": args.steps, "data_dir": args.data_dir, "wall_seconds": {}, "out": {}}
@@ -72,7 +80,7 @@ def main(argv=None) -> int:
         print(f"== {part} -> {out}", flush=True)
         if part == "figure5_right":
             figure5_right.run(out_dir=out, data_dir=args.data_dir, quick=args.quick, seeds=args.seeds,
-                              models=args.models.split(",") if args.models else figure5_right.ALL_MODELS, num_steps=args.steps)
+                              models=models, num_steps=args.steps)
         else:
             figure4_right.run(out_dir=out, data_dir=args.data_dir, quick=args.quick)
         record["wall_seconds"][part] = time.perf_counter() - began

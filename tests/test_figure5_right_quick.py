@@ -54,3 +54,31 @@ def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path
     capsys.readouterr()
     figure5_right.run(out_dir=out, data_dir=str(shared_data_dir), quick=True)
     assert capsys.readouterr().out.count("complete, kept") == 3
+
+
+@pytest.mark.parametrize("overrides, named", [
+    ({"seeds": 0}, "`seeds`"), ({"seeds": -1}, "`seeds`"), ({"seeds": True}, "`seeds`"), ({"seeds": []}, "`seeds`"),
+    ({"seeds": [0, 0]}, "`seeds`"), ({"seeds": [1, -2]}, "`seeds`"), ({"seeds": 2.5}, "`seeds`"),
+    ({"models": []}, "`models`"), ({"models": ["original", "deeper"]}, "`models`"),
+    ({"models": ["original", "original"]}, "`models`"), ({"num_steps": 0}, "`num_steps`"),
+    ({"num_steps": 10.0}, "`num_steps`"), ({"mnist_source": "tfrecord"}, "`mnist_source`"),
+    ({"stop_after": 0}, "`stop_after`"),
+])
+def test_bad_arguments_are_refused_before_any_work(tmp_path, overrides, named, monkeypatch):
+    def no_data(*args, **kwargs):
+        raise AssertionError("data was read before the arguments were checked")
+
+    monkeypatch.setattr(tutorial, "load_tutorial_data", no_data)
+    out = tmp_path / "never"
+    with pytest.raises(ValueError, match=named) as error:
+        figure5_right.run(out_dir=out, data_dir=str(tmp_path), **overrides)
+    assert "got" in str(error.value)
+    assert not out.exists()
+
+
+def test_argument_check_returns_the_overrides():
+    assert figure5_right.check_arguments() == {}
+    assert figure5_right.check_arguments(seeds=np.int64(5), models="emulated", num_steps=200) == {
+        "seeds": 5, "models": ["emulated"], "num_steps": 200}
+    assert figure5_right.check_arguments(seeds=(0, 3), models=figure5_right.ALL_MODELS) == {
+        "seeds": [0, 3], "models": figure5_right.ALL_MODELS}

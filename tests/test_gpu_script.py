@@ -49,3 +49,17 @@ def test_gpu_script_quick_run_on_jax_without_tensorflow(tmp_path, shared_data_di
     assert any(n.endswith("gpu_run.json") for n in names)
     assert any(n.endswith("figure5_right_gpu/emulated_seed1/losses.csv") for n in names)
     assert not any("checkpoint" in n for n in names)
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--seeds", "0"], "--seeds"), (["--steps", "-5"], "--steps"), (["--models", "original,deeper"], "--models"),
+    (["--parts", "figure5_right,figure9"], "--parts"), (["--parts", ","], "--parts"),
+])
+def test_gpu_run_refuses_bad_options_before_any_work(tmp_path, argv, option):
+    from reproduce import gpu_run
+
+    root = tmp_path / "results"
+    with pytest.raises(SystemExit) as error:
+        gpu_run.main(argv + ["--out-root", str(root), "--data-dir", str(tmp_path / "no_data")])
+    assert option in str(error.value) and "got" in str(error.value)
+    assert not root.exists()

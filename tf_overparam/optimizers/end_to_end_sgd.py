@@ -151,25 +151,14 @@ class EndToEndSGD(keras.optimizers.Optimizer):
         if self.momentum != 0:
             self._momentum_step(gradient, variable, learning_rate, depth, conv, decay)
             return
-        if conv and depth > 1:
-            shape = tuple(variable.shape)
-            matrix = (shape[0] * shape[1] * shape[2], shape[3])
-            kernel = ops.reshape(variable, matrix)
-            updated = end_to_end_update(kernel, ops.reshape(gradient, matrix), learning_rate,
-                                        depth, decay)
-            self.assign(variable, ops.reshape(updated, shape))
-            return
-        self.assign(variable, end_to_end_update(variable, gradient, learning_rate, depth, decay))
+        self.assign(variable, _on_matrix(
+            lambda kernel, grad: end_to_end_update(kernel, grad, learning_rate, depth, decay),
+            variable, gradient, conv and depth > 1))
 
     def _momentum_step(self, gradient, variable, learning_rate, depth, conv, decay):
         """D = P_N(K, G) + λN·K (N = 1 off kernels), then the momentum rule fed D."""
-        if conv and depth > 1:
-            shape = tuple(variable.shape)
-            matrix = (shape[0] * shape[1] * shape[2], shape[3])
-            direction = ops.reshape(end_to_end_direction(
-                ops.reshape(variable, matrix), ops.reshape(gradient, matrix), depth), shape)
-        else:
-            direction = end_to_end_direction(variable, gradient, depth)
+        direction = _on_matrix(lambda kernel, grad: end_to_end_direction(kernel, grad, depth),
+                               variable, gradient, conv and depth > 1)
         if not (isinstance(decay, float) and decay == 0):
             direction = direction + variable * (decay * depth)
         velocity = self.velocities[self._get_variable_index(variable)]
@@ -184,3 +173,14 @@ class EndToEndSGD(keras.optimizers.Optimizer):
                        "momentum": self.momentum, "nesterov": self.nesterov,
                        "momentum_style": self.momentum_style})
         return config
+
+
+def _on_matrix(function, variable, gradient, reshape):
+    """function(kernel, gradient), on a conv kernel's (kh·kw·c_in, c_out) matrix when `reshape`
+    (the result reshaped back), else on the variable as it is."""
+    if not reshape:
+        return function(variable, gradient)
+    shape = tuple(variable.shape)
+    matrix = (shape[0] * shape[1] * shape[2], shape[3])
+    return ops.reshape(function(ops.reshape(variable, matrix), ops.reshape(gradient, matrix)), shape)
+
