@@ -19,7 +19,12 @@ hits every method alike. GFLOP/s counts 4·n·d flops per configuration-iteratio
 products with X; everything else is O(d) for width-1 chains).
 
 Usage:
-    python benchmarks/bench_trainer.py [--data-dir DIR] [--rounds 3] [--steps 20000] [--precision]
+    python benchmarks/bench_trainer.py [--data-dir DIR] [--rounds 3] [--steps 20000] [--batches 1,10]
+                                       [--precision]
+
+`--batches` sets the configuration counts measured (default 1 and 10); larger stacks (30, 90,
+240) show how close one compiled loop over many configurations gets to the matmul ceiling
+(`benchmarks/figure_work.py` turns that ceiling into the figures' time floor).
 
 `--precision` instead compares float32 and mixed precision with float64 on 100K-iteration ℓ4
 runs (the check behind the figures' "mixed" setting).
@@ -255,12 +260,20 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--numpy-steps", type=int, default=2_000)
+    parser.add_argument("--batches", default=",".join(map(str, BATCHES)),
+                        help="comma-separated configuration counts (default 1,10)")
     parser.add_argument("--precision", action="store_true",
                         help="compare float32 / mixed with float64 over 100K iterations instead")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return jax_worker(args.data_dir)
+    try:
+        batches = tuple(int(b) for b in args.batches.split(","))
+    except ValueError:
+        batches = ()
+    if not batches or min(batches) < 1:
+        parser.error(f"--batches: comma-separated integers >= 1, got {args.batches!r}")
     os.environ["KERAS_BACKEND"] = "tensorflow"
     X, y, what = load(args.data_dir)
     if args.precision:
@@ -270,7 +283,7 @@ def main(argv=None):
     worker = JaxWorker(args.data_dir)
     steps = args.steps
     methods = {}
-    for batch in BATCHES:
+    for batch in batches:
         methods[("trainer, JAX, float32", batch)] = lambda b=batch: worker(
             method="trainer", batch=b, steps=steps, dtype="float32")
         methods[("trainer, JAX, mixed", batch)] = lambda b=batch: worker(
@@ -307,7 +320,7 @@ def main(argv=None):
     flops = 4.0 * n * d / 1e9
     print(f"\nconfiguration-iterations/s (median of {args.rounds}); GFLOP/s = 4·n·d per "
           "configuration-iteration")
-    for batch in BATCHES:
+    for batch in batches:
         hand = next(v for (name, b), v in median.items() if b == batch and name.startswith("hand"))
         ceiling = median[("matrix products alone, JAX", batch)]
         print(f"\n{batch} configuration{'s' if batch > 1 else ''}:")
