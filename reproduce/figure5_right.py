@@ -186,7 +186,7 @@ def check_arguments(seeds=None, models=None, num_steps=None, mnist_source="files
 
 
 def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=False, stop_after=None,
-        mnist_source="files", seeds=None, models=None, num_steps=None):
+        mnist_source="files", seeds=None, models=None, num_steps=None, summary_only=False):
     """Train every configured model and seed (resuming), write the JSON and the figure; return the
     summary.
 
@@ -201,18 +201,39 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
         seeds: overrides the config's "seeds" (a count, or a list of k for seeds SEED + k).
         models: overrides the config's "models" (e.g. `ALL_MODELS`).
         num_steps: overrides the config's "num_steps" (the learning-rate schedule is unchanged).
+        summary_only: train nothing; write the JSON and the figure from the runs in `out_dir`
+            that are complete (e.g. after runs made in several calls or on several machines),
+            naming the ones still missing.
     """
     config = make_config(quick)
     overrides = check_arguments(seeds=seeds, models=models, num_steps=num_steps, mnist_source=mnist_source,
                                 stop_after=stop_after)
     config.update(overrides)
     out_dir = pathlib.Path(out_dir)
+    if summary_only and not out_dir.is_dir():
+        raise FileNotFoundError(f"summary_only: {out_dir} does not exist, so there are no runs to summarize")
     out_dir.mkdir(parents=True, exist_ok=True)
     data = tutorial.load_tutorial_data(data_dir, source=mnist_source)
     results = {}
+
+    def write_summary():
+        summary = summarize(out_dir, config, results)
+        summary["data"] = data_provenance(data_dir, data, mnist_source)
+        summary["versions"] = software_versions()
+        summary["device"] = mnist_trainer.device_description()
+        write_json(out_dir / "figure5_right.json", summary)
+        return summary
+
     for k in seed_offsets(config):
         seed = config["seed"] + k
         for name in config["models"]:
+            if summary_only:
+                result = mnist_trainer.completed_result(run_dir(out_dir, name, k), run_config_for(name, seed, config),
+                                                        config["num_steps"], config["eval_frequency"])
+                print(f" {name}, seed {seed}: {'complete' if result else 'missing (not complete), left out'}", flush=True)
+                if result is not None:
+                    results[name, k] = result
+                continue
             print(f" {name}, seed {seed}: {config['num_steps']} steps", flush=True)
             model = build(name, seed)
             results[name, k] = mnist_trainer.train_model(
@@ -220,10 +241,10 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
                 eval_frequency=config["eval_frequency"], checkpoint_every=config["checkpoint_every"],
                 jit_compile=config["jit_compile"], run_config=run_config_for(name, seed, config),
                 stop_after=stop_after, optimizer=optimizer_for(name)[0])
-            summary = summarize(out_dir, config, results)
-            summary["data"] = data_provenance(data_dir, data, mnist_source)
-            summary["versions"] = software_versions()
-            summary["device"] = mnist_trainer.device_description()
-            write_json(out_dir / "figure5_right.json", summary)
-    plot(out_dir, config)
+            summary = write_summary()
+    if summary_only:
+        if not results:
+            raise FileNotFoundError(f"summary_only: no complete run of {config['models']} in {out_dir}")
+        summary = write_summary()
+    plot(out_dir, config, include=set(results))
     return summary

@@ -71,17 +71,23 @@ def summarize_losses(losses, config):
     return summary
 
 
-def _curves(out_dir, config, k):
+def _counted(out_dir, name, k, include):
+    """Whether run (name, k) enters a summary or plot: its losses exist and, with `include` (the
+    complete runs), it is one of them, so that an unfinished run's shorter curve is left out."""
+    return (run_dir(out_dir, name, k) / "losses.csv").exists() and (include is None or (name, k) in include)
+
+
+def _curves(out_dir, config, k, include=None):
     return {name: mnist_trainer.read_losses(run_dir(out_dir, name, k) / "losses.csv")
-            for name in config["models"] if (run_dir(out_dir, name, k) / "losses.csv").exists()}
+            for name in config["models"] if _counted(out_dir, name, k, include)}
 
 
-def ratio_by_range(out_dir, config, k=0) -> dict:
+def ratio_by_range(out_dir, config, k=0, include=None) -> dict:
     """Each model's smoothed loss ÷ the original model's of the same seed (`SEED + k`), averaged
     over ranges of iterations, for the total loss and for the cross-entropy alone (the L2 term
     dominates the total: a change in the cross-entropy barely shows there)."""
     window, edges = config["smoothing_window"], config["ratio_ranges"]
-    curves = _curves(out_dir, config, k)
+    curves = _curves(out_dir, config, k, include)
     if "original" not in curves:
         return {}
     base = curves["original"]
@@ -117,7 +123,7 @@ def summarize(out_dir, config, results):
     the test error and of every ratio.
     """
     summary = {"config": config, "models": {}, "by_seed": {}, "over_seeds": {}}
-    ratios = {k: ratio_by_range(out_dir, config, k) for k in seed_offsets(config)}
+    ratios = {k: ratio_by_range(out_dir, config, k, include=set(results)) for k in seed_offsets(config)}
     for name in config["models"]:
         for k in seed_offsets(config):
             losses_path = run_dir(out_dir, name, k) / "losses.csv"
@@ -158,10 +164,10 @@ BOTTOM = {"total_loss": 0.0, "cross_entropy": 1e-3}
 TOP = {"total_loss": 6.0, "cross_entropy": 20.0}
 
 
-def plot(out_dir, config):
+def plot(out_dir, config, include=None):
     """Two panels (total loss, cross-entropy); per model the median over seeds of the smoothed
     curve with a min–max band (empty with one seed), and the raw curve of the tutorial's seed
-    (light) for the plotted models."""
+    (light) for the plotted models. `include`: the (model, k) runs to draw (default: all found)."""
     window = config["smoothing_window"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     panels = (("total_loss", "batch loss (cross-entropy + L2)", "linear"),
@@ -171,7 +177,7 @@ def plot(out_dir, config):
         off_scale = []
         for name in config["models"]:
             runs = [mnist_trainer.read_losses(run_dir(out_dir, name, k) / "losses.csv") for k in seeds
-                    if (run_dir(out_dir, name, k) / "losses.csv").exists()]
+                    if _counted(out_dir, name, k, include)]
             if not runs:
                 continue
             n = min(len(r[column]) for r in runs)

@@ -302,6 +302,19 @@ def read_losses(path):
     return {name: table[:, i] for i, name in enumerate(LOSSES_HEADER.strip().split(","))}
 
 
+def completed_result(out_dir, run_config=None, num_steps=NUM_STEPS, eval_frequency=EVAL_FREQUENCY):
+    """The result `train_model` stored in `out_dir` for this configuration, if that run is
+    complete; else None (no such run, another configuration, or unfinished)."""
+    result_path = pathlib.Path(out_dir) / "result.json"
+    if not result_path.exists():
+        return None
+    result = json.loads(result_path.read_text())
+    config = dict(run_config or {}, num_steps=num_steps, eval_frequency=eval_frequency)
+    if result.get("config_hash") == _config_hash(config) and result.get("complete"):
+        return result
+    return None
+
+
 def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_FREQUENCY,
                 checkpoint_every=500, jit_compile=False, run_config=None, stop_after=None, log=print,
                 optimizer=None):
@@ -322,11 +335,10 @@ def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_F
     result_path, checkpoint_path, losses_path = out_dir / "result.json", out_dir / "checkpoint.npz", out_dir / "losses.csv"
     config = dict(run_config or {}, num_steps=num_steps, eval_frequency=eval_frequency)
     config_hash = _config_hash(config)
-    if result_path.exists():
-        result = json.loads(result_path.read_text())
-        if result.get("config_hash") == config_hash and result.get("complete"):
-            log(f"  {out_dir.name}: complete, kept ({result_path})")
-            return result
+    result = completed_result(out_dir, run_config, num_steps, eval_frequency)
+    if result is not None:
+        log(f"  {out_dir.name}: complete, kept ({result_path})")
+        return result
 
     if callable(optimizer) and not isinstance(optimizer, keras.optimizers.Optimizer):
         optimizer = optimizer()

@@ -55,6 +55,38 @@ def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path
     figure5_right.run(out_dir=out, data_dir=str(shared_data_dir), quick=True)
     assert capsys.readouterr().out.count("complete, kept") == 3
 
+    # summary_only over two seeds: seed 1 of the original is missing, and an unfinished seed-1 run of
+    # the overparameterized model (half its losses, "complete": false) must not enter the JSON or
+    # the ratios; nothing is trained.
+    unfinished = out / "overparameterized_seed1"
+    unfinished.mkdir()
+    lines = (out / "overparameterized" / "losses.csv").read_text().splitlines()
+    (unfinished / "losses.csv").write_text("\n".join(lines[:51]) + "\n")
+    stored = json.loads((out / "overparameterized" / "result.json").read_text())
+    (unfinished / "result.json").write_text(json.dumps({**stored, "complete": False}))
+    before = (out / "figure5_right.json").read_text()
+    capsys.readouterr()
+    figure5_right.run(out_dir=out, data_dir=str(shared_data_dir), quick=True, seeds=2, summary_only=True)
+    printed = capsys.readouterr().out
+    assert printed.count(": complete") == 3 and printed.count("missing (not complete), left out") == 3
+    assert "steps" not in printed  # nothing trained
+    again = json.loads((out / "figure5_right.json").read_text())
+    assert again["config"]["seeds"] == 2
+    for name in ("original", "overparameterized", "emulated"):
+        assert list(again["by_seed"][name]) == [str(tutorial.SEED)]
+    assert again["models"] == json.loads(before)["models"]
+    assert again["smoothed_ratio_to_original_by_range"] == summary["smoothed_ratio_to_original_by_range"]
+
+
+def test_summary_only_needs_runs_to_summarize(tmp_path, shared_data_dir):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        figure5_right.run(out_dir=tmp_path / "absent", data_dir=str(shared_data_dir), quick=True, summary_only=True)
+    assert not (tmp_path / "absent").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no complete run"):
+        figure5_right.run(out_dir=tmp_path / "empty", data_dir=str(shared_data_dir), quick=True, summary_only=True)
+    assert list((tmp_path / "empty").iterdir()) == []
+
 
 @pytest.mark.parametrize("overrides, named", [
     ({"seeds": 0}, "`seeds`"), ({"seeds": -1}, "`seeds`"), ({"seeds": True}, "`seeds`"), ({"seeds": []}, "`seeds`"),
