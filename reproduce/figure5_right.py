@@ -154,33 +154,42 @@ def _is_count(value, lowest):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= lowest
 
 
-def check_arguments(seeds=None, models=None, num_steps=None, mnist_source="files", stop_after=None):
+def check_arguments(seeds=None, models=None, num_steps=None, mnist_source="files", stop_after=None,
+                    summary_only=False, names=None):
     """`run`'s overrides, checked before any work (no folder made, no data read); returns the
-    config entries they set. A ValueError names the argument and what it accepts."""
+    config entries they set. A ValueError names the argument and what it accepts: as `run`
+    spells it, or as `names` maps it (e.g. {"num_steps": "--steps"} for a command line)."""
+    names = names or {}
+
+    def name(argument):
+        return names.get(argument, f"`{argument}`")
+
     overrides = {}
     if seeds is not None:
         if isinstance(seeds, (list, tuple)):
             if not seeds or not all(_is_count(k, 0) for k in seeds) or len(set(seeds)) != len(seeds):
-                raise ValueError(f"`seeds` as a list must hold distinct integers k >= 0 (seeds SEED + k), "
+                raise ValueError(f"{name('seeds')} as a list must hold distinct integers k >= 0 (seeds SEED + k), "
                                  f"at least one, got {seeds!r}.")
             overrides["seeds"] = [int(k) for k in seeds]
         elif _is_count(seeds, 1):
             overrides["seeds"] = int(seeds)
         else:
-            raise ValueError(f"`seeds` must be a count >= 1 or a list of distinct integers k >= 0, got {seeds!r}.")
+            raise ValueError(f"{name('seeds')} must be a count >= 1 or a list of distinct integers k >= 0, got {seeds!r}.")
     if models is not None:
-        names = [models] if isinstance(models, str) else list(models)
-        if not names or len(set(names)) != len(names) or not set(names) <= set(ALL_MODELS):
-            raise ValueError(f"`models` must be a non-empty list of distinct names from {ALL_MODELS}, got {models!r}.")
-        overrides["models"] = names
+        model_names = [models] if isinstance(models, str) else list(models)
+        if not model_names or len(set(model_names)) != len(model_names) or not set(model_names) <= set(ALL_MODELS):
+            raise ValueError(f"{name('models')} must be a non-empty list of distinct names from {ALL_MODELS}, got {models!r}.")
+        overrides["models"] = model_names
     if num_steps is not None:
         if not _is_count(num_steps, 1):
-            raise ValueError(f"`num_steps` must be an integer >= 1, got {num_steps!r}.")
+            raise ValueError(f"{name('num_steps')} must be an integer >= 1, got {num_steps!r}.")
         overrides["num_steps"] = int(num_steps)
     if mnist_source not in ("files", "tfds"):
-        raise ValueError(f"`mnist_source` must be 'files' or 'tfds', got {mnist_source!r}.")
+        raise ValueError(f"{name('mnist_source')} must be 'files' or 'tfds', got {mnist_source!r}.")
     if stop_after is not None and not _is_count(stop_after, 1):
-        raise ValueError(f"`stop_after` must be None or an integer >= 1, got {stop_after!r}.")
+        raise ValueError(f"{name('stop_after')} must be None or an integer >= 1, got {stop_after!r}.")
+    if not isinstance(summary_only, bool):
+        raise ValueError(f"{name('summary_only')} must be True or False, got {summary_only!r}.")
     return overrides
 
 
@@ -209,7 +218,7 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
     """
     config = make_config(quick)
     overrides = check_arguments(seeds=seeds, models=models, num_steps=num_steps, mnist_source=mnist_source,
-                                stop_after=stop_after)
+                                stop_after=stop_after, summary_only=summary_only)
     config.update(overrides)
     out_dir = pathlib.Path(out_dir)
     if summary_only and not out_dir.is_dir():

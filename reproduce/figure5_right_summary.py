@@ -185,7 +185,7 @@ def plot(out_dir, config, include=None):
             smoothed = np.stack([smooth(r[column][:n], window) for r in runs])
             median = np.median(smoothed, axis=0)
             color = COLORS[name]
-            label = LABELS[name] + (f", median of {len(runs)} seeds" if len(runs) > 1 else "")
+            label = LABELS[name] + (f", median of {len(runs)} seeds" if len(runs) > 1 else ", 1 seed")
             if name in config["plotted_models"]:
                 ax.plot(iterations, runs[0][column][:n], color=color, alpha=0.18, linewidth=0.5)
                 width = 2.4 if name == "original" else 1.2  # the original drawn wider: the curves overlap

@@ -62,13 +62,10 @@ def main(argv=None) -> int:
     if not parts or set(parts) - set(PARTS):
         raise SystemExit(f"--parts: a comma-separated list of {', '.join(PARTS)}, got {args.parts!r}")
     try:  # Before any work: a bad --seeds, --steps or --models must not cost a device start.
-        figure5_right.check_arguments(seeds=args.seeds, models=models, num_steps=args.steps)
+        figure5_right.check_arguments(seeds=args.seeds, models=models, num_steps=args.steps,
+                                      names={"seeds": "--seeds", "models": "--models", "num_steps": "--steps"})
     except ValueError as error:
-        flag = {"`seeds`": "--seeds", "`models`": "--models", "`num_steps`": "--steps"}
-        message = str(error)
-        for name, option in flag.items():
-            message = message.replace(name, option)
-        raise SystemExit(message) from None
+        raise SystemExit(str(error)) from None
     record = {"device": mnist_trainer.device_description(), "versions": software_versions(),
               "keras_backend": keras.backend.backend(), "quick": args.quick, "seeds": args.seeds, "models": args.models,
               "steps": args.steps, "data_dir": args.data_dir, "wall_seconds": {}, "out": {}}

@@ -94,7 +94,8 @@ def test_summary_only_needs_runs_to_summarize(tmp_path, shared_data_dir):
     ({"models": []}, "`models`"), ({"models": ["original", "deeper"]}, "`models`"),
     ({"models": ["original", "original"]}, "`models`"), ({"num_steps": 0}, "`num_steps`"),
     ({"num_steps": 10.0}, "`num_steps`"), ({"mnist_source": "tfrecord"}, "`mnist_source`"),
-    ({"stop_after": 0}, "`stop_after`"),
+    ({"stop_after": 0}, "`stop_after`"), ({"summary_only": "yes"}, "`summary_only`"),
+    ({"summary_only": 1}, "`summary_only`"),
 ])
 def test_bad_arguments_are_refused_before_any_work(tmp_path, overrides, named, monkeypatch):
     def no_data(*args, **kwargs):
@@ -114,3 +115,10 @@ def test_argument_check_returns_the_overrides():
         "seeds": 5, "models": ["emulated"], "num_steps": 200}
     assert figure5_right.check_arguments(seeds=(0, 3), models=figure5_right.ALL_MODELS) == {
         "seeds": [0, 3], "models": figure5_right.ALL_MODELS}
+
+
+def test_argument_check_speaks_the_callers_names():
+    with pytest.raises(ValueError, match=r"^--steps must be an integer >= 1, got 0\.$"):
+        figure5_right.check_arguments(num_steps=0, names={"num_steps": "--steps"})
+    with pytest.raises(ValueError, match=r"^`seeds` must be"):  # names not mapped keep run's spelling
+        figure5_right.check_arguments(seeds=0, names={"num_steps": "--steps"})

@@ -1,5 +1,6 @@
 """benchmarks/figure_work.py: the work it counts from a results JSON (hand-counted oracle), and
-its refusal of a folder without results. The throughput it measures is not tested (timing)."""
+its refusal of a folder without results; benchmarks/bench_trainer.py's refusal of bad
+`--batches`. The throughput they measure is not tested (timing)."""
 
 import importlib.util
 import json
@@ -10,8 +11,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def load_module():
-    spec = importlib.util.spec_from_file_location("figure_work", ROOT / "benchmarks" / "figure_work.py")
+def load_module(name="figure_work"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -43,3 +44,17 @@ def test_a_folder_without_results_is_refused_before_any_measurement(tmp_path, ca
     with pytest.raises(SystemExit):
         figure_work.main(["--results", str(tmp_path)])
     assert "--results" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("batches", ["0", "x", "10,", "3,-1", ""])
+def test_bench_trainer_refuses_bad_batches_before_loading_data(batches, monkeypatch, capsys):
+    bench_trainer = load_module("bench_trainer")
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("data was loaded before --batches was checked")
+
+    monkeypatch.setattr(bench_trainer, "load", no_data)
+    with pytest.raises(SystemExit) as exit_info:
+        bench_trainer.main(["--batches", batches])
+    assert exit_info.value.code == 2
+    assert f"--batches: comma-separated integers >= 1, got {batches!r}" in capsys.readouterr().err
