@@ -33,7 +33,7 @@ PARTS = {
     "figure5_left": Part("near-zero vs identity initialization at depths 4 and 8 (Ethanol)",
                          "167 s"),
     "figure5_right": Part("the MNIST convnet with overparameterized dense layers (any backend)",
-                          "about 11 min per run (3 models × 5 seeds)"),
+                          "4 models × 5 seeds: 11 min per run, 70 for the emulated model"),
     "conv_overparam": Part("beyond the paper: overparameterized convolutions, MNIST and "
                            "Fashion-MNIST, 3 seeds, 600 steps", "31 min (on a shared CPU)"),
     "atlas": Part("every regression claim over normalizations, selection rules, horizons, grids",
