@@ -45,6 +45,7 @@ import os
 import pathlib
 
 from . import configs
+from . import mnist_run_files
 from . import mnist_trainer
 from . import mnist_tutorial as tutorial
 from .figure5_right_summary import (COLORS, LABELS, SHORT, first_iteration_below, plot,  # noqa: F401
@@ -239,8 +240,8 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
         seed = config["seed"] + k
         for name in config["models"]:
             if summary_only:
-                result = mnist_trainer.completed_result(run_dir(out_dir, name, k), run_config_for(name, seed, config),
-                                                        config["num_steps"], config["eval_frequency"])
+                result = mnist_run_files.completed_result(run_dir(out_dir, name, k), run_config_for(name, seed, config),
+                                                          config["num_steps"], config["eval_frequency"])
                 print(f" {name}, seed {seed}: {'complete' if result else 'missing (not complete), left out'}", flush=True)
                 if result is not None:
                     results[name, k] = result

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import mnist_trainer  # noqa: E402
+from . import mnist_run_files  # noqa: E402
 from . import mnist_tutorial as tutorial  # noqa: E402
 from .plotting import save_figure  # noqa: E402
 
@@ -78,7 +78,7 @@ def _counted(out_dir, name, k, include):
 
 
 def _curves(out_dir, config, k, include=None):
-    return {name: mnist_trainer.read_losses(run_dir(out_dir, name, k) / "losses.csv")
+    return {name: mnist_run_files.read_losses(run_dir(out_dir, name, k) / "losses.csv")
             for name in config["models"] if _counted(out_dir, name, k, include)}
 
 
@@ -130,7 +130,7 @@ def summarize(out_dir, config, results):
             if (name, k) not in results or not losses_path.exists():
                 continue
             entry = {key: value for key, value in results[name, k].items() if key not in ("config",)}
-            entry.update(summarize_losses(mnist_trainer.read_losses(losses_path), config))
+            entry.update(summarize_losses(mnist_run_files.read_losses(losses_path), config))
             if name in ratios[k]:
                 entry["smoothed_ratio_to_original_by_range"] = ratios[k][name]
             summary["by_seed"].setdefault(name, {})[str(tutorial.SEED + k)] = entry
@@ -176,7 +176,7 @@ def plot(out_dir, config, include=None):
     for ax, (column, title, scale) in zip(axes, panels):
         off_scale = []
         for name in config["models"]:
-            runs = [mnist_trainer.read_losses(run_dir(out_dir, name, k) / "losses.csv") for k in seeds
+            runs = [mnist_run_files.read_losses(run_dir(out_dir, name, k) / "losses.csv") for k in seeds
                     if _counted(out_dir, name, k, include)]
             if not runs:
                 continue

@@ -21,8 +21,6 @@ Nothing here imports TensorFlow unless the backend is TensorFlow.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import pathlib
 import time
@@ -35,7 +33,10 @@ from tf_overparam.fullbatch import backend
 from .mnist_tutorial import (BATCH_SIZE, EVAL_FREQUENCY, NUM_STEPS, TRAIN_SIZE, count_params,
                              current_learning_rate, error_rate, make_optimizer, objective,
                              take_batch)
+from . import mnist_run_files as run_files
+from .mnist_run_files import BadRunFile
 from .provenance import cpu_name
+from .records import move_aside
 from .records import write_json
 
 
@@ -239,9 +240,10 @@ class Trainer:
         variables = self.state_variables()
         if len(values) != len(variables):
             raise ValueError(f"checkpoint holds {len(values)} variables, the model and optimizer {len(variables)}")
-        for variable, value in zip(variables, values):
+        for variable, value in zip(variables, values):  # all checked before any is assigned
             if tuple(variable.shape) != tuple(value.shape):
                 raise ValueError(f"checkpoint shape {value.shape} does not fit {variable.path} {variable.shape}")
+        for variable, value in zip(variables, values):
             variable.assign(value)
 
 
@@ -254,65 +256,6 @@ def _chunk_ends(start, num_steps, eval_frequency, checkpoint_every, stop_after):
     if stop_after is not None:
         ends.add(min(stop_after, num_steps))
     return sorted(e for e in ends if e > start)
-
-
-def _config_hash(config):
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _write_checkpoint(path, trainer, records, config_hash):
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    state = trainer.get_state()
-    arrays = {f"var_{i:03d}": value for i, value in enumerate(state)}
-    arrays.update({f"record_{key}": np.asarray(value) for key, value in records.items()})
-    arrays["config_hash"] = np.array(config_hash)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
-def _read_checkpoint(path):
-    with np.load(path, allow_pickle=False) as data:
-        variables = [data[key] for key in sorted(k for k in data.files if k.startswith("var_"))]
-        records = {key[len("record_"):]: data[key] for key in data.files if key.startswith("record_")}
-        config_hash = str(data["config_hash"])
-    return variables, records, config_hash
-
-
-LOSSES_HEADER = "iteration,total_loss,cross_entropy,learning_rate\n"
-
-
-def _write_losses(path, records, start=0):
-    """Append rows start… of the per-step records (iteration = step + 1), or rewrite from 0."""
-    lines = [
-        f"{step + 1},{records['total'][step]:.9g},{records['cross_entropy'][step]:.9g},{records['learning_rate'][step]:.9g}\n"
-        for step in range(start, len(records["total"]))
-    ]
-    if start == 0:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(LOSSES_HEADER + "".join(lines))
-        os.replace(tmp, path)
-    else:
-        with path.open("a") as handle:
-            handle.write("".join(lines))
-
-
-def read_losses(path):
-    """The per-step CSV as a dict of arrays: iteration, total_loss, cross_entropy, learning_rate."""
-    table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-    return {name: table[:, i] for i, name in enumerate(LOSSES_HEADER.strip().split(","))}
-
-
-def completed_result(out_dir, run_config=None, num_steps=NUM_STEPS, eval_frequency=EVAL_FREQUENCY):
-    """The result `train_model` stored in `out_dir` for this configuration, if that run is
-    complete; else None (no such run, another configuration, or unfinished)."""
-    result_path = pathlib.Path(out_dir) / "result.json"
-    if not result_path.exists():
-        return None
-    result = json.loads(result_path.read_text())
-    config = dict(run_config or {}, num_steps=num_steps, eval_frequency=eval_frequency)
-    if result.get("config_hash") == _config_hash(config) and result.get("complete"):
-        return result
-    return None
 
 
 def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_FREQUENCY,
@@ -333,9 +276,9 @@ def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_F
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     result_path, checkpoint_path, losses_path = out_dir / "result.json", out_dir / "checkpoint.npz", out_dir / "losses.csv"
-    config = dict(run_config or {}, num_steps=num_steps, eval_frequency=eval_frequency)
-    config_hash = _config_hash(config)
-    result = completed_result(out_dir, run_config, num_steps, eval_frequency)
+    config = run_files.full_config(run_config, num_steps, eval_frequency)
+    config_hash = run_files.config_hash(config)
+    result = run_files.completed_result(out_dir, run_config, num_steps, eval_frequency)
     if result is not None:
         log(f"  {out_dir.name}: complete, kept ({result_path})")
         return result
@@ -343,20 +286,23 @@ def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_F
     if callable(optimizer) and not isinstance(optimizer, keras.optimizers.Optimizer):
         optimizer = optimizer()
     trainer = Trainer(model, data["train"], optimizer=optimizer, jit_compile=jit_compile)
-    records = {"total": np.zeros(0, np.float32), "cross_entropy": np.zeros(0, np.float32),
-               "learning_rate": np.zeros(0, np.float32), "eval_iteration": np.zeros(0, np.int64),
-               "validation_error": np.zeros(0, np.float64), "chunk_steps": np.zeros(0, np.int64),
-               "chunk_seconds": np.zeros(0, np.float64), "chunk_first_in_process": np.zeros(0, bool)}
+    records = run_files.empty_records()
     start = 0
     if checkpoint_path.exists():
-        variables, saved, saved_hash = _read_checkpoint(checkpoint_path)
-        if saved_hash != config_hash:
-            raise RuntimeError(f"{checkpoint_path} was written with another configuration; delete {out_dir} to start over")
-        trainer.set_state(variables)
-        records.update(saved)
-        start = len(records["total"])
-        log(f"  {out_dir.name}: resuming at step {start}")
-    _write_losses(losses_path, records, 0)
+        try:
+            variables, saved, saved_hash = run_files.read_checkpoint(checkpoint_path)
+            if saved_hash != config_hash:
+                raise RuntimeError(f"{checkpoint_path} was written with another configuration; move {out_dir} "
+                                   "away (or pass another out_dir) to start over")
+            run_files.check_checkpoint(variables, saved, [v.shape for v in trainer.state_variables()], num_steps)
+        except BadRunFile as error:
+            move_aside(checkpoint_path, f"{error}; starting over")
+        else:
+            trainer.set_state(variables)
+            records.update(saved)
+            start = len(records["total"])
+            log(f"  {out_dir.name}: resuming at step {start}")
+    run_files.write_losses(losses_path, records, 0)
 
     first_in_process = True
     for end in _chunk_ends(start, num_steps, eval_frequency, checkpoint_every, stop_after):
@@ -369,7 +315,7 @@ def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_F
         records["chunk_seconds"] = np.append(records["chunk_seconds"], seconds)
         records["chunk_first_in_process"] = np.append(records["chunk_first_in_process"], first_in_process)
         first_in_process = False
-        _write_losses(losses_path, records, start)
+        run_files.write_losses(losses_path, records, start)
         last_step = end - 1
         if last_step % eval_frequency == 0 or end == num_steps:
             validation = trainer.error(data["validation"])
@@ -382,7 +328,7 @@ def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_F
         if stop_after is not None and end >= stop_after and end < num_steps:
             return {"complete": False, "steps_done": end}
         if end % checkpoint_every == 0 or end == num_steps:
-            _write_checkpoint(checkpoint_path, trainer, records, config_hash)
+            run_files.write_checkpoint(checkpoint_path, trainer.get_state(), records, config_hash)
 
     test_error = trainer.error(data["test"])
     steady = ~records["chunk_first_in_process"]  # the first chunk of a process includes tracing

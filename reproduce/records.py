@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
 import pathlib
 import threading
+import warnings
 
 import numpy as np
 
@@ -45,6 +47,21 @@ def write_atomically(path, data: bytes) -> None:
         except BaseException:
             tmp.unlink(missing_ok=True)  # failed or interrupted: no stray temporary file either
             raise
+
+
+def move_aside(path, reason: str, folder=None) -> pathlib.Path:
+    """Move an unusable state file into `folder` (default: `rejected/` beside it), never
+    deleting it, and warn, naming the file, why, and where it went. Returns the new path."""
+    path = pathlib.Path(path)
+    folder = pathlib.Path(folder) if folder is not None else path.parent / "rejected"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    target = folder / f"{path.stem}.{stamp}{path.suffix}"
+    os.replace(path, target)
+    message = f"{path} is unusable ({reason}); moved to {target}"
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+    print(f"  WARNING: {message}", flush=True)
+    return target
 
 
 def stop_writes() -> None:

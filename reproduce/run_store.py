@@ -12,7 +12,6 @@ it was made with, finite values where they must be); a bad one is moved aside in
 from __future__ import annotations
 
 import concurrent.futures
-import datetime
 import functools
 import hashlib
 import io
@@ -21,11 +20,11 @@ import os
 import pathlib
 import signal
 import time
-import warnings
 import zipfile
 
 import numpy as np
 
+from .records import move_aside
 from .records import to_json
 from .records import write_atomically
 
@@ -121,15 +120,7 @@ class RunStore:
 
     def reject(self, path: pathlib.Path, reason: str) -> pathlib.Path:
         """Move a bad entry into `rejected/` (kept for inspection) and warn, naming it."""
-        folder = self.root / "rejected"
-        folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-        target = folder / f"{path.stem}.{stamp}{path.suffix}"
-        os.replace(path, target)
-        message = f"run store: {path} is unusable ({reason}); moved to {target}, recomputing"
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
-        print(f"  WARNING: {message}", flush=True)
-        return target
+        return move_aside(path, f"run store: {reason}; recomputing", self.root / "rejected")
 
     def execute(self, requests, compute, on_done, workers=1):
         """Load or compute every request; `compute(request) -> run` runs `workers` at a time in

@@ -9,7 +9,7 @@ import pytest
 
 from reproduce import __main__ as cli
 from reproduce import figure5_right
-from reproduce import mnist_trainer
+from reproduce import mnist_run_files
 from reproduce import mnist_tutorial as tutorial
 
 
@@ -27,7 +27,7 @@ def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path
         assert model["device"]["type"] in ("CPU", "GPU") and model["seconds_per_step_median"] > 0
         assert model["test_error_percent"] < 30
         assert model["validation"]["iteration"] == [1, 100]
-        losses = mnist_trainer.read_losses(out / name / "losses.csv")
+        losses = mnist_run_files.read_losses(out / name / "losses.csv")
         np.testing.assert_array_equal(losses["iteration"], np.arange(1, 101))
         assert losses["total_loss"][-20:].mean() < 0.85 * losses["total_loss"][:20].mean()
         assert losses["cross_entropy"][-20:].mean() < 0.5 * losses["cross_entropy"][:20].mean()
@@ -43,7 +43,7 @@ def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path
     configs = {name: json.loads((out / name / "result.json").read_text())["config"] for name in ("original", "emulated")}
     assert configs["emulated"]["optimizer"]["depth"] == 2 and "optimizer" not in configs["original"]
     # The emulated variant is the original model (same weights, same dropout): the same first loss.
-    first = {name: mnist_trainer.read_losses(out / name / "losses.csv")["total_loss"][0] for name in configs}
+    first = {name: mnist_run_files.read_losses(out / name / "losses.csv")["total_loss"][0] for name in configs}
     assert first["emulated"] == pytest.approx(first["original"], rel=1e-6)
     for name in ("overparameterized", "emulated"):
         ratio = summary["over_seeds"][name]["smoothed_ratio_to_original_by_range"]["cross_entropy"]["0-100"]

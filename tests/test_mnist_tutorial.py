@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 import tf_overparam
+from reproduce import mnist_run_files
 from reproduce import mnist_trainer
 from reproduce import mnist_tutorial as mt
 
@@ -188,10 +189,10 @@ def test_interrupted_run_resumes_to_the_same_losses(data, tmp_path):
     whole = run("whole")
     partial = run("resumed", stop_after=25)  # killed after step 25; the last checkpoint is at 20
     assert partial == {"complete": False, "steps_done": 25}
-    assert len(mnist_trainer.read_losses(tmp_path / "resumed" / "losses.csv")["iteration"]) == 25
+    assert len(mnist_run_files.read_losses(tmp_path / "resumed" / "losses.csv")["iteration"]) == 25
     resumed = run("resumed")
-    a = mnist_trainer.read_losses(tmp_path / "whole" / "losses.csv")
-    b = mnist_trainer.read_losses(tmp_path / "resumed" / "losses.csv")
+    a = mnist_run_files.read_losses(tmp_path / "whole" / "losses.csv")
+    b = mnist_run_files.read_losses(tmp_path / "resumed" / "losses.csv")
     np.testing.assert_array_equal(a["iteration"], np.arange(1, 36))
     for column in ("total_loss", "cross_entropy", "learning_rate"):
         np.testing.assert_array_equal(a[column], b[column])

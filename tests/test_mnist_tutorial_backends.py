@@ -49,6 +49,7 @@ sys.modules["tensorflow"] = None  # as on the accelerator machine: `import tenso
 import keras
 import numpy as np
 from reproduce import figure5_right  # imports without TensorFlow too
+from reproduce import mnist_run_files
 from reproduce import mnist_trainer
 from reproduce import mnist_tutorial as mt
 
@@ -76,7 +77,7 @@ def run(name, stop_after=None):
 whole = run("whole")
 out["stopped"] = run("resumed", stop_after=8)
 resumed = run("resumed")
-a, b = (mnist_trainer.read_losses(folder / name / "losses.csv") for name in ("whole", "resumed"))
+a, b = (mnist_run_files.read_losses(folder / name / "losses.csv") for name in ("whole", "resumed"))
 out["resume"] = {key: [a[key].tolist(), b[key].tolist()] for key in a}
 out["validation"] = [whole["validation"], resumed["validation"]]
 out["result_backend"] = resumed["backend"]
