@@ -43,6 +43,7 @@ from . import configs  # noqa: E402
 from .plotting import save_figure  # noqa: E402
 from .plotting import style  # noqa: E402
 from .provenance import software_versions  # noqa: E402
+from .records import move_aside  # noqa: E402
 from .records import rounded  # noqa: E402
 from .records import write_json  # noqa: E402
 
@@ -267,6 +268,25 @@ def plot(records, config, out_dir):
         save_figure(figure, out_dir / "conv_overparam")
 
 
+def read_record(path, config):
+    """The stored record of one run if it was made with `config`, else None. A record that is
+    unreadable, or made with other settings, is moved to `rejected/` beside it (never
+    overwritten) and the run is trained again."""
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        if not isinstance(record, dict):
+            raise ValueError(f"a JSON {type(record).__name__}, not an object")
+    except (ValueError, UnicodeDecodeError) as error:
+        move_aside(path, f"not a readable record: {error}; training again")
+        return None
+    if record.get("config") != config:
+        move_aside(path, "made with other settings; training again")
+        return None
+    return record
+
+
 def run(out_dir=pathlib.Path("results/conv_overparam"), data_dir=None, quick=False):
     out_dir = pathlib.Path(out_dir)
     config = make_config(quick)
@@ -276,12 +296,11 @@ def run(out_dir=pathlib.Path("results/conv_overparam"), data_dir=None, quick=Fal
         for seed in config["seeds"]:
             for name in config["models"]:
                 path = out_dir / "runs" / dataset / f"{name}_seed{seed}.json"
-                if path.is_file():
-                    record = json.loads(path.read_text())
-                    if record.get("config") == config:
-                        records[(dataset, name, seed)] = record
-                        print(f"   {dataset} {name} seed {seed}: complete, kept", flush=True)
-                        continue
+                record = read_record(path, config)
+                if record is not None:
+                    records[(dataset, name, seed)] = record
+                    print(f"   {dataset} {name} seed {seed}: complete, kept", flush=True)
+                    continue
                 if data is None:
                     data = load_data(dataset, data_dir, config)
                 start = time.perf_counter()

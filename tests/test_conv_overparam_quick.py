@@ -45,3 +45,23 @@ def test_quick_run_writes_its_outputs_and_collapse_keeps_the_trained_model(share
     capsys.readouterr()
     conv_overparam.run(out_dir=out, data_dir=str(shared_data_dir), quick=True)
     assert capsys.readouterr().out.count("complete, kept") == 6
+
+    # A damaged record and one made with other settings are moved aside, never overwritten, and
+    # only those two runs are trained again.
+    runs = sorted((out / "runs").rglob("*_seed0.json"))
+    damaged, stale = runs[0], runs[1]
+    damaged.write_text('{"test_error_percent": 1.')
+    other = json.loads(stale.read_text())
+    other["config"] = dict(other["config"], num_steps=31)
+    stale.write_text(json.dumps(other))
+    kept_bytes = {damaged.name: damaged.read_bytes(), stale.name: stale.read_bytes()}
+    capsys.readouterr()
+    with pytest.warns(RuntimeWarning) as caught:
+        conv_overparam.run(out_dir=out, data_dir=str(shared_data_dir), quick=True)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "not a readable record" in messages and "made with other settings" in messages
+    assert capsys.readouterr().out.count("complete, kept") == 4
+    rejected = [path for path in (out / "runs").rglob("rejected/*")]
+    assert sorted(path.read_bytes() for path in rejected) == sorted(kept_bytes.values())
+    for path in (damaged, stale):
+        assert json.loads(path.read_text())["config"] == config
