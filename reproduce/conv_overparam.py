@@ -44,6 +44,7 @@ from .plotting import save_figure  # noqa: E402
 from .plotting import style  # noqa: E402
 from .provenance import software_versions  # noqa: E402
 from .records import move_aside  # noqa: E402
+from .records import read_json_object  # noqa: E402
 from .records import rounded  # noqa: E402
 from .records import write_json  # noqa: E402
 
@@ -272,14 +273,8 @@ def read_record(path, config):
     """The stored record of one run if it was made with `config`, else None. A record that is
     unreadable, or made with other settings, is moved to `rejected/` beside it (never
     overwritten) and the run is trained again."""
-    if not path.is_file():
-        return None
-    try:
-        record = json.loads(path.read_text())
-        if not isinstance(record, dict):
-            raise ValueError(f"a JSON {type(record).__name__}, not an object")
-    except (ValueError, UnicodeDecodeError) as error:
-        move_aside(path, f"not a readable record: {error}; training again")
+    record = read_json_object(path, "record (training again)")
+    if record is None:
         return None
     if record.get("config") != config:
         move_aside(path, "made with other settings; training again")

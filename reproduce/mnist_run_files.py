@@ -23,6 +23,7 @@ import numpy as np
 
 from .mnist_tutorial import EVAL_FREQUENCY, NUM_STEPS
 from .records import move_aside
+from .records import read_json_object
 from .records import write_atomically
 
 #: Per-step records (one value per step), then per-evaluation and per-chunk records.
@@ -119,14 +120,8 @@ def completed_result(out_dir, run_config=None, num_steps=NUM_STEPS, eval_frequen
     is then not complete, and resuming rebuilds both from the checkpoint."""
     out_dir = pathlib.Path(out_dir)
     result_path = out_dir / "result.json"
-    if not result_path.exists():
-        return None
-    try:
-        result = json.loads(result_path.read_text())
-        if not isinstance(result, dict):
-            raise ValueError(f"a JSON {type(result).__name__}, not an object")
-    except (ValueError, UnicodeDecodeError) as error:
-        move_aside(result_path, f"not a readable result: {error}")
+    result = read_json_object(result_path, "result")
+    if result is None:
         return None
     if result.get("config_hash") != config_hash(full_config(run_config, num_steps, eval_frequency)) or result.get("complete") is not True:
         return None

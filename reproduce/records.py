@@ -64,6 +64,23 @@ def move_aside(path, reason: str, folder=None) -> pathlib.Path:
     return target
 
 
+def read_json_object(path, what: str):
+    """The JSON object stored at `path`; None if there is none, or if it is unreadable (not
+    UTF-8, not JSON, not an object), in which case it is moved aside (`move_aside`), the
+    warning calling it "not a readable {what}"."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        return None
+    try:
+        document = json.loads(path.read_text())
+        if not isinstance(document, dict):
+            raise ValueError(f"a JSON {type(document).__name__}, not an object")
+    except (ValueError, UnicodeDecodeError) as error:
+        move_aside(path, f"not a readable {what}: {error}")
+        return None
+    return document
+
+
 def stop_writes() -> None:
     """Wait for a write in progress (another thread's) to finish, then let none start.
 
