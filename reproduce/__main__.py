@@ -1,37 +1,35 @@
 """`python -m reproduce <figure>`: reproduce one figure of the paper, or `all` of them.
 
-Installed from the wheel the same code is `tf-overparam reproduce <figure>`. Exit status: 0 when
-every part asked for was done; 2 when the only problem was missing data; 1 otherwise (a part
-failed, or was skipped for another reason); 130 on Ctrl-C.
+Installed from the wheel the same code is `tf-overparam reproduce <figure>` and
+`python -m tf_overparam.reproduce <figure>`. The options, their checks and the exit status
+(see `tf_overparam_cli.EXIT_STATUS_TEXT`) are shared with `tf-overparam`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pathlib
 import re
 import sys
-import textwrap
 import time
 import traceback
+import warnings
 from typing import NamedTuple
 
-from . import NEEDS_TENSORFLOW
+from tf_overparam_cli import EXIT_FAILED
+from tf_overparam_cli import EXIT_INTERRUPTED
+from tf_overparam_cli import EXIT_MISSING_DATA
+from tf_overparam_cli import check_arguments
+from tf_overparam_cli import command_given
+from tf_overparam_cli import out_folder
+from tf_overparam_cli import reproduce_parser
+
 from . import PARTS
 from . import figure_module
-from . import parts_table
 from . import progress
 from . import records
-
-EXIT_FAILED, EXIT_MISSING_DATA, EXIT_INTERRUPTED = 1, 2, 130
-
-DESCRIPTION = ("Reproduce the figures of Arora, Cohen & Hazan, ICML 2018, into OUT/<figure>/ "
-               "(PNG, PDF and a JSON of every setting and number). Finished runs are kept in "
-               "OUT/_runs/, so an interrupted command resumes where it stopped.")
-EPILOG = (parts_table() + "\n  all            every part above, in this order, then a summary"
-          "\n\nexit status: 0 all done; 2 data missing (and nothing else wrong); 1 a part "
-          "failed or was skipped; 130 interrupted (Ctrl-C).")
 
 
 class Outcome(NamedTuple):
@@ -40,55 +38,40 @@ class Outcome(NamedTuple):
     missing_data: bool = False
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of the reproduce command (shared with `tf-overparam reproduce`)."""
-    parser.add_argument("figure", choices=["all", *PARTS], metavar="FIGURE",
-                        help="one of the figures listed below, or all")
-    parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for CI")
-    parser.add_argument("--out", default=None, help="output folder (default: results/, or "
-                        "results_quick/ with --quick)")
-    parser.add_argument("--data-dir", default=None, help="folder with gas_sensor_drift/ and "
-                        "mnist/ (or the files themselves); default: $TF_OVERPARAM_DATA_DIR, then "
-                        "the cache, then download")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the traceback of a missing-data error too")
+def prog_name() -> str:
+    """How this module is started here: `python -m reproduce` in a checkout,
+    `python -m tf_overparam.reproduce` when installed."""
+    return f"python -m {__package__}"
 
 
-def build_parser(prog: str = "python -m reproduce") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=textwrap.fill(DESCRIPTION, 79),
-                                     epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
-    return parser
-
-
-def main(argv=None, prog: str = "python -m reproduce") -> int:
+def main(argv=None, prog: str | None = None) -> int:
     """Parse `argv` and run; returns the exit status (see the module docstring)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    argv = sys.argv[1:] if argv is None else list(argv)
+    prog = prog or prog_name()
     parser = build_parser(prog)
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
     check_arguments(parser, args)
-    return run(args)
+    with command_given(prog, argv):
+        return run(args)
 
 
-def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse what argparse cannot check, before any figure runs or writes anything."""
-    if args.data_dir is not None and not pathlib.Path(args.data_dir).is_dir():
-        parser.error(f"--data-dir {args.data_dir!r} is not a folder")
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    return reproduce_parser(prog or prog_name())
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the parts `args` asks for; print a summary after `all`; return the exit status."""
-    out_root = pathlib.Path(args.out or ("results_quick" if args.quick else "results"))
+    out_root = out_folder(args)
     names = list(PARTS) if args.figure == "all" else [args.figure]
     outcomes: dict[str, Outcome] = {}
     try:
-        import keras  # inside: a Ctrl-C during the (slow) import is an interruption too
+        import keras  # noqa: F401 - inside: a Ctrl-C during the (slow) import is an interruption too
 
-        with progress.bars(len(names)) as overall:
+        with plain_warnings(), progress.bars(len(names)) as overall:
             for name in names:
                 overall.start(name)
-                outcomes[name] = run_part(name, out_root, args, keras.backend.backend(),
+                outcomes[name] = run_part(name, out_root, args,
                                           seen=[o.why for o in outcomes.values()])
                 overall.done()
     except KeyboardInterrupt:
@@ -100,7 +83,19 @@ def run(args: argparse.Namespace) -> int:
     return exit_status(outcomes.values())
 
 
-def run_part(name: str, out_root: pathlib.Path, args, backend: str, seen=()) -> Outcome:
+@contextlib.contextmanager
+def plain_warnings():
+    """On the command line a warning (a state file moved aside, partial data) is one line,
+    `  WARNING: <message>`, not Python's file, line, category and source line."""
+    original = warnings.formatwarning
+    warnings.formatwarning = lambda message, *args, **kwargs: f"  WARNING: {message}\n"
+    try:
+        yield
+    finally:
+        warnings.formatwarning = original
+
+
+def run_part(name: str, out_root: pathlib.Path, args, seen=()) -> Outcome:
     """Run one part; report a missing-data error or a failure as an `Outcome`, not a crash.
 
     A missing-data error is the user's to fix and its message says how: shown alone (the
@@ -108,10 +103,6 @@ def run_part(name: str, out_root: pathlib.Path, args, backend: str, seen=()) -> 
     bug or a broken environment: its traceback is always shown."""
     from tf_overparam.datasets import DataNotFoundError
 
-    if name in NEEDS_TENSORFLOW and backend != "tensorflow":
-        why = f"needs the TensorFlow backend (KERAS_BACKEND=tensorflow); this is {backend!r}"
-        print(f"== {name}: skipped, it {why}", file=sys.stderr, flush=True)
-        return Outcome("skipped", why)
     print(f"== {name} ==", flush=True)
     start = time.perf_counter()
     try:

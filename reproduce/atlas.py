@@ -134,7 +134,7 @@ def problem_requests(session, norm, problem, config, settings) -> dict:
     extra = sorted(set(lr for grid in grids.values() for lr in grid) - set(paper))
     requests = {}
     for name, p, depth, init, rule in config["grid_models"]:
-        model = LinearNetwork(depth=depth, hidden_units=config["hidden_units"],
+        model = LinearNetwork(depth=depth, hidden_units=configs.hidden_units_at(depth, config["hidden_units"]),
                               kernel_initializer=init, stddev=config["stddev"])
         # On the figures' data, two requests, so that the paper-grid one is the figures' own
         # run (same settings); elsewhere one, as one batch is cheaper than two.
@@ -147,7 +147,7 @@ def problem_requests(session, norm, problem, config, settings) -> dict:
                     config["seeds"], config["steps"], config["record_every"])
     adam_settings = config["adam"]
     for depth in adam_settings["depths"]:
-        model = LinearNetwork(depth=depth, hidden_units=config["hidden_units"],
+        model = LinearNetwork(depth=depth, hidden_units=configs.hidden_units_at(depth, config["hidden_units"]),
                               stddev=config["stddev"])
         requests[(norm, "adam", f"Adam depth {depth}")] = request(
             f"l4 Adam depth {depth}", model, adam(**adam_settings["adam"]), 4,
@@ -156,7 +156,8 @@ def problem_requests(session, norm, problem, config, settings) -> dict:
     emulation = config["emulation"]
     for p, depth, width in itertools.product(config["losses"], emulation["depths"],
                                              emulation["hidden_units"]):
-        model = LinearNetwork(depth=depth, hidden_units=width, stddev=config["stddev"])
+        model = LinearNetwork(depth=depth, hidden_units=configs.hidden_units_at(depth, width),
+                              stddev=config["stddev"])
         for kind, rule in (("deep", gd()), ("e2e", end_to_end())):
             requests[(norm, "emulation", (p, depth, width, kind))] = request(
                 f"l{p} depth {depth} width {width} {kind}", model, rule, p,

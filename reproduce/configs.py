@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import copy
 
+def hidden_units_at(depth: int, hidden_units):
+    """A figure's hidden width as the network of `depth` takes it: none at depth 1 (no hidden
+    layers; the layers and LinearNetwork refuse a width there rather than ignore it)."""
+    return hidden_units if depth > 1 else None
+
+
 #: The paper's grid (Appendix B.1): {1e-5, 5e-5, 1e-4, …, 1e-1, 5e-1}.
 PAPER_LR_GRID = (1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 1e-1, 5e-1)
 

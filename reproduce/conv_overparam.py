@@ -42,11 +42,13 @@ import tf_overparam  # noqa: E402
 from . import configs  # noqa: E402
 from .plotting import save_figure  # noqa: E402
 from .plotting import style  # noqa: E402
+from .provenance import invocation  # noqa: E402
 from .provenance import software_versions  # noqa: E402
 from .records import move_aside  # noqa: E402
 from .records import read_json_object  # noqa: E402
 from .records import rounded  # noqa: E402
 from .records import write_json  # noqa: E402
+from .records import write_result  # noqa: E402
 
 CONFIG = {
     "datasets": ["mnist", "fashion"],
@@ -305,8 +307,9 @@ def run(out_dir=pathlib.Path("results/conv_overparam"), data_dir=None, quick=Fal
                 records[(dataset, name, seed)] = json.loads(path.read_text())
                 print(f"   {dataset} {name} seed {seed}: test error {record['test_error_percent']:.2f}% "
                       f"({time.perf_counter() - start:.0f} s)", flush=True)
-    summary = {"config": config, "software": software_versions(), "backend": keras.backend.backend(),
+    summary = {"command": invocation("conv_overparam", out_dir, data_dir, quick), "config": config,
+               "software": software_versions(), "backend": keras.backend.backend(),
                "results": summarize(records, config)}
-    write_json(out_dir / "conv_overparam.json", summary)
+    write_result(out_dir / "conv_overparam.json", summary)
     plot(records, config, out_dir)
     return summary

@@ -63,7 +63,7 @@ def run(out_dir=pathlib.Path("results/figure2"), data_dir=None, quick=False) -> 
 def _network(config, depth, width, kernel_initializer=None):
     from tf_overparam.fullbatch import LinearNetwork
 
-    return LinearNetwork(depth=depth, hidden_units=width, stddev=config["stddev"],
+    return LinearNetwork(depth=depth, hidden_units=configs.hidden_units_at(depth, width), stddev=config["stddev"],
                          kernel_initializer=kernel_initializer or config["kernel_initializer"])
 
 

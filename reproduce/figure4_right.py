@@ -50,7 +50,7 @@ def run(out_dir=pathlib.Path("results/figure4_right"), data_dir=None, quick=Fals
     session = FigureSession("figure4_right", out_dir, data_dir, quick, config)
     requests = {}
     for depth in config["depths"]:
-        model = LinearNetwork(depth=depth, hidden_units=config["hidden_units"],
+        model = LinearNetwork(depth=depth, hidden_units=configs.hidden_units_at(depth, config["hidden_units"]),
                               kernel_initializer=config["kernel_initializer"],
                               stddev=config["stddev"])
         requests[depth] = session.request(

@@ -51,8 +51,10 @@ from . import mnist_tutorial as tutorial
 from .figure5_right_summary import (COLORS, LABELS, SHORT, first_iteration_below, plot,  # noqa: F401
                                     ratio_by_range, run_dir, seed_offsets, smooth, summarize,
                                     summarize_losses)
+from .provenance import invocation
 from .provenance import software_versions
-from .records import write_json
+from .records import write_interim
+from .records import write_result
 
 # Every setting is written to figure5_right.json. The thresholds and the smoothing were fixed
 # before the full runs were made; nothing here was tuned toward the paper's picture.
@@ -224,16 +226,18 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
     out_dir = pathlib.Path(out_dir)
     if summary_only and not out_dir.is_dir():
         raise FileNotFoundError(f"summary_only: {out_dir} does not exist, so there are no runs to summarize")
-    out_dir.mkdir(parents=True, exist_ok=True)
     data = tutorial.load_tutorial_data(data_dir, source=mnist_source)
+    out_dir.mkdir(parents=True, exist_ok=True)  # after the data: a missing data set leaves no folder
     results = {}
 
-    def write_summary():
+    def write_summary(final=False):
         summary = summarize(out_dir, config, results)
+        summary["command"] = invocation("figure5_right", out_dir, data_dir, quick)
         summary["data"] = data_provenance(data_dir, data, mnist_source)
         summary["versions"] = software_versions()
         summary["device"] = mnist_trainer.device_description()
-        write_json(out_dir / "figure5_right.json", summary)
+        # Interim (figure5_right.partial.json) after each run; the result once all are done.
+        (write_result if final else write_interim)(out_dir / "figure5_right.json", summary)
         return summary
 
     for k in seed_offsets(config):
@@ -253,10 +257,9 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
                 eval_frequency=config["eval_frequency"], checkpoint_every=config["checkpoint_every"],
                 jit_compile=config["jit_compile"], run_config=run_config_for(name, seed, config),
                 stop_after=stop_after, optimizer=optimizer_for(name)[0])
-            summary = write_summary()
-    if summary_only:
-        if not results:
-            raise FileNotFoundError(f"summary_only: no complete run of {config['models']} in {out_dir}")
-        summary = write_summary()
+            write_summary()
+    if summary_only and not results:
+        raise FileNotFoundError(f"summary_only: no complete run of {config['models']} in {out_dir}")
+    summary = write_summary(final=stop_after is None)  # runs stopped early are no result
     plot(out_dir, config, include=set(results))
     return summary

@@ -17,9 +17,10 @@ import hashlib
 import io
 import json
 import pathlib
-import zipfile
 
 import numpy as np
+
+from tf_overparam._npz import read_npz
 
 from .mnist_tutorial import EVAL_FREQUENCY, NUM_STEPS
 from .records import move_aside
@@ -63,12 +64,14 @@ def write_checkpoint(path, state, records, run_hash):
 def read_checkpoint(path):
     """(variables, records, config hash) as stored; BadRunFile if the file cannot be read."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            variables = [data[key] for key in sorted(k for k in data.files if k.startswith("var_"))]
-            records = {key[len("record_"):]: data[key] for key in data.files if key.startswith("record_")}
-            run_hash = str(data["config_hash"])
-    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise BadRunFile(f"not a readable checkpoint: {type(error).__name__}: {error}") from error
+        data = read_npz(path)
+        run_hash = str(data["config_hash"])
+    except (OSError, ValueError) as error:  # UnreadableNpz or no file
+        raise BadRunFile(f"not a readable checkpoint: {error}") from error
+    except KeyError:
+        raise BadRunFile("not a readable checkpoint: it has no `config_hash`") from None
+    variables = [data[key] for key in sorted(k for k in data if k.startswith("var_"))]
+    records = {key[len("record_"):]: data[key] for key in data if key.startswith("record_")}
     return variables, records, run_hash
 
 

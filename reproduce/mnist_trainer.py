@@ -95,7 +95,9 @@ class Trainer:
         setup = {"tensorflow": self._setup_tensorflow, "jax": self._setup_jax, "torch": self._setup_torch}
         if self.backend not in setup:
             raise NotImplementedError(f"no tutorial training loop for the Keras backend {self.backend!r}")
-        setup[self.backend](np.asarray(images, np.float32), labels)
+        # The logits' float type (float32 as the original; float64 where tests compare backends).
+        self.dtype = keras.backend.standardize_dtype(model.outputs[0].dtype)
+        setup[self.backend](np.asarray(images, self.dtype), labels)
 
     # --- TensorFlow: a tf.function loop over the chunk's steps ---------------------------------
 
@@ -109,7 +111,7 @@ class Trainer:
         step = tf.function(self._tf_step, jit_compile=True) if self.jit_compile else self._tf_step
 
         def chunk(first_step, num_steps):
-            totals, entropies, rates = (tf.TensorArray(tf.float32, size=num_steps) for _ in range(3))
+            totals, entropies, rates = (tf.TensorArray(self.dtype, size=num_steps) for _ in range(3))
             for i in tf.range(num_steps):
                 x, y = take_batch(self.images, self.labels, first_step + tf.cast(i, tf.int64), self.train_size)
                 total, cross_entropy, learning_rate = step(x, y)
@@ -128,7 +130,7 @@ class Trainer:
         with tf.GradientTape() as tape:
             total, cross_entropy = objective(self.model(x, training=True), y, self.model.losses)
         gradients = tape.gradient(total, variables)
-        learning_rate = current_learning_rate(self.optimizer)
+        learning_rate = current_learning_rate(self.optimizer, self.dtype)
         self.optimizer.apply_gradients(zip(gradients, variables))
         return total, cross_entropy, learning_rate
 
@@ -154,7 +156,7 @@ class Trainer:
             (total, (cross_entropy, non_trainable)), gradients = jax.value_and_grad(loss, has_aux=True)(
                 trainable, non_trainable, x, y)
             with keras.StatelessScope(state_mapping=list(zip(optimizer_variables, optimizer_values))):
-                learning_rate = current_learning_rate(optimizer)
+                learning_rate = current_learning_rate(optimizer, self.dtype)
             trainable, optimizer_values = optimizer.stateless_apply(optimizer_values, gradients, trainable)
             return (trainable, non_trainable, optimizer_values), (total, cross_entropy, learning_rate)
 
@@ -177,7 +179,7 @@ class Trainer:
         for group, values in zip(groups, state):
             for variable, value in zip(group, values):
                 variable.assign(value)
-        values = _numpy(ops.stack([ops.stack(out) for out in outputs])) if outputs else np.zeros((0, 3), np.float32)
+        values = _numpy(ops.stack([ops.stack(out) for out in outputs])) if outputs else np.zeros((0, 3), self.dtype)
         return values[:, 0], values[:, 1], values[:, 2]
 
     # --- PyTorch: eager steps -------------------------------------------------------------------
@@ -196,11 +198,11 @@ class Trainer:
                 total, cross_entropy = objective(self.model(x, training=True), y, self.model.losses)
                 total.backward()
                 gradients = [v.value.grad for v in variables]
-                learning_rate = current_learning_rate(self.optimizer)
+                learning_rate = current_learning_rate(self.optimizer, self.dtype)
                 with torch.no_grad():
                     self.optimizer.apply(gradients, variables)
                 outputs.append(torch.stack([total.detach(), cross_entropy.detach(), learning_rate]))
-            values = _numpy(torch.stack(outputs)) if outputs else np.zeros((0, 3), np.float32)
+            values = _numpy(torch.stack(outputs)) if outputs else np.zeros((0, 3), self.dtype)
             return values[:, 0], values[:, 1], values[:, 2]
 
         def predict(x):
@@ -212,13 +214,13 @@ class Trainer:
     # --- Every backend --------------------------------------------------------------------------
 
     def train(self, first_step, num_steps):
-        """Run steps first_step … first_step + num_steps − 1; numpy (total, cross-entropy, lr)."""
+        """Run steps first_step … first_step + num_steps − 1; numpy (total, cross-entropy, lr) in
+        the model's float type."""
         at = int(_numpy(self.optimizer.iterations))
         if at != first_step:
             raise ValueError(f"optimizer is at step {at}, asked to start at {first_step}")
         totals, entropies, rates = self._run(first_step, num_steps)
-        return (np.asarray(_numpy(totals), np.float32), np.asarray(_numpy(entropies), np.float32),
-                np.asarray(_numpy(rates), np.float32))
+        return tuple(np.asarray(_numpy(values), self.dtype) for values in (totals, entropies, rates))
 
     def logits(self, images):
         outputs = [_numpy(self._predict(images[begin:begin + self.eval_batch_size]))

@@ -106,31 +106,34 @@ def _weights(seed):
     return keras.initializers.TruncatedNormal(mean=0.0, stddev=WEIGHT_STDDEV, seed=seed)
 
 
-def build_model(seed=SEED, dropout_rate=DROPOUT_RATE):
+def build_model(seed=SEED, dropout_rate=DROPOUT_RATE, dtype=None):
     """The tutorial's convnet as a Keras Sequential (1,663,370 parameters), logits out.
 
     Layer names: conv1, pool1, conv2, pool2, flatten, fc1, dropout, fc2. fc1 and fc2 carry
     L2(2.5e-4) on kernel and bias, i.e. 5e-4 · l2_loss as in the original. `dropout_rate=0`
     switches dropout off (the cross-backend tests compare losses without random masks).
+    `dtype` (default: Keras' floatx, float32 as the original) sets every layer's dtype; the
+    cross-implementation tests use "float64", where round-off is too small to be amplified into
+    a visible difference within their horizon.
     """
     l2 = keras.regularizers.L2(KERAS_L2)
     model = keras.Sequential(
         [
-            keras.Input((IMAGE_SIZE, IMAGE_SIZE, NUM_CHANNELS)),
+            keras.Input((IMAGE_SIZE, IMAGE_SIZE, NUM_CHANNELS), dtype=dtype),
             keras.layers.Conv2D(32, 5, padding="same", activation="relu", kernel_initializer=_weights(seed),
-                                bias_initializer="zeros", name="conv1"),
-            keras.layers.MaxPooling2D(2, strides=2, padding="same", name="pool1"),
+                                bias_initializer="zeros", name="conv1", dtype=dtype),
+            keras.layers.MaxPooling2D(2, strides=2, padding="same", name="pool1", dtype=dtype),
             keras.layers.Conv2D(64, 5, padding="same", activation="relu", kernel_initializer=_weights(seed),
-                                bias_initializer=keras.initializers.Constant(0.1), name="conv2"),
-            keras.layers.MaxPooling2D(2, strides=2, padding="same", name="pool2"),
-            keras.layers.Flatten(name="flatten"),
+                                bias_initializer=keras.initializers.Constant(0.1), name="conv2", dtype=dtype),
+            keras.layers.MaxPooling2D(2, strides=2, padding="same", name="pool2", dtype=dtype),
+            keras.layers.Flatten(name="flatten", dtype=dtype),
             keras.layers.Dense(512, activation="relu", kernel_initializer=_weights(seed),
                                bias_initializer=keras.initializers.Constant(0.1),
-                               kernel_regularizer=l2, bias_regularizer=l2, name="fc1"),
-            keras.layers.Dropout(dropout_rate, seed=seed, name="dropout"),
+                               kernel_regularizer=l2, bias_regularizer=l2, name="fc1", dtype=dtype),
+            keras.layers.Dropout(dropout_rate, seed=seed, name="dropout", dtype=dtype),
             keras.layers.Dense(NUM_LABELS, kernel_initializer=_weights(seed),
                                bias_initializer=keras.initializers.Constant(0.1),
-                               kernel_regularizer=l2, bias_regularizer=l2, name="fc2"),
+                               kernel_regularizer=l2, bias_regularizer=l2, name="fc2", dtype=dtype),
         ],
         name="mnist_tutorial",
     )
@@ -269,7 +272,10 @@ def take_batch(images, labels, step, train_size):
 
 def objective(logits, labels, losses):
     """(total loss, cross-entropy): mean softmax cross-entropy + sum(model.losses), the L2 term."""
-    cross_entropy = ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+    per_image = ops.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    # Sum / n, not ops.mean: on JAX and PyTorch Keras 3 averages float64 in float32 (its
+    # result_type(float64, float32) is float32 there). In float32 both give the same bits.
+    cross_entropy = ops.divide(ops.sum(per_image), per_image.shape[0])
     regularization = None
     for loss in losses:
         regularization = loss if regularization is None else regularization + loss
@@ -277,10 +283,11 @@ def objective(logits, labels, losses):
     return total, cross_entropy
 
 
-def current_learning_rate(optimizer):
+def current_learning_rate(optimizer, dtype="float32"):
     """The rate of the step about to run: read before the update, as TF1 (the global step is
-    incremented after it). Inside a `keras.StatelessScope` it reads the scope's step counter."""
-    return ops.cast(optimizer.learning_rate, "float32")
+    incremented after it). Inside a `keras.StatelessScope` it reads the scope's step counter.
+    Returned in `dtype` (the model's float type) so that it stacks with the step's losses."""
+    return ops.cast(optimizer.learning_rate, dtype)
 
 
 def error_rate(logits, labels):

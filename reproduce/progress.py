@@ -1,8 +1,8 @@
 """Progress of the reproduction: `rich` bars on a terminal, plain lines otherwise (CI logs).
 
 The command line opens `bars(parts)` around its work: on a terminal that shows an overall bar
-(parts done of `parts`, elapsed; the part running) and, for every trainer run, a bar with iterations/s and time
-left. Without a terminal, or outside `bars` (tests, notebooks), every run prints the plain
+(parts done of `parts`, elapsed; the part running) and, for every trainer run, a bar with
+iterations/s, time elapsed and time left. Without a terminal, or outside `bars` (tests, notebooks), every run prints the plain
 lines it always printed: one when it starts, one every `PLAIN_EVERY_S` seconds, one when done.
 """
 
@@ -20,6 +20,7 @@ from rich.progress import ProgressColumn
 from rich.progress import TextColumn
 from rich.progress import TimeElapsedColumn
 from rich.progress import TimeRemainingColumn
+from rich.table import Column
 from rich.text import Text
 
 #: Seconds between two plain progress lines of one run.
@@ -56,6 +57,20 @@ class Overall:
             self.live.advance(self.task)
 
 
+def columns():
+    """The bars' columns. Only the label gives way to a narrow terminal (cut with "…"): the
+    numbers keep their full width, so an 80-column terminal shows every count, speed and time."""
+    fixed = dict(no_wrap=True, overflow="crop")
+    return (TextColumn("{task.description}", table_column=Column(ratio=1, min_width=8, no_wrap=True,
+                                                                  overflow="ellipsis")),
+            BarColumn(bar_width=12, table_column=Column(**fixed)),
+            MofNCompleteColumn(table_column=Column(**fixed)),
+            IterationsPerSecond(table_column=Column(**fixed)),
+            TimeElapsedColumn(table_column=Column(**fixed)),
+            TextColumn("left", table_column=Column(**fixed)),
+            TimeRemainingColumn(table_column=Column(**fixed)))
+
+
 @contextlib.contextmanager
 def bars(parts: int, console: Console | None = None):
     """Show the overall bar of `parts` parts, and the runs' bars, while open, if `console`
@@ -65,10 +80,7 @@ def bars(parts: int, console: Console | None = None):
     if not console.is_terminal or _live is not None:
         yield Overall()
         return
-    live = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    IterationsPerSecond(), TextColumn("elapsed"), TimeElapsedColumn(),
-                    TextColumn("left"), TimeRemainingColumn(), console=console,
-                    refresh_per_second=4)
+    live = Progress(*columns(), console=console, refresh_per_second=4, expand=True)
     overall = Overall(live, parts)
     with _lock:
         _live = live

@@ -49,6 +49,16 @@ def software_versions() -> dict:
     return versions
 
 
+def invocation(name: str, out_dir, data_dir, quick: bool) -> str:
+    """What started this figure, for its JSON: the command line as given, or where a figure was
+    run from Python, the call."""
+    from tf_overparam_cli import command_line
+
+    return command_line() or (f"{__package__}.{name}.run(out_dir={str(out_dir)!r}, "
+                              f"data_dir={None if data_dir is None else str(data_dir)!r}, "
+                              f"quick={bool(quick)})")
+
+
 def cpu_name() -> str:
     """The processor's marketing name (/proc/cpuinfo on Linux), else what platform knows."""
     try:

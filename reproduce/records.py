@@ -58,9 +58,8 @@ def move_aside(path, reason: str, folder=None) -> pathlib.Path:
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     target = folder / f"{path.stem}.{stamp}{path.suffix}"
     os.replace(path, target)
-    message = f"{path} is unusable ({reason}); moved to {target}"
-    warnings.warn(message, RuntimeWarning, stacklevel=3)
-    print(f"  WARNING: {message}", flush=True)
+    # One warning, shown once (on the command line as one line, see __main__.plain_warnings).
+    warnings.warn(f"{path} is unusable ({reason}); moved to {target}", RuntimeWarning, stacklevel=3)
     return target
 
 
@@ -93,6 +92,24 @@ def write_json(path, document: dict) -> None:
     """`document` as indented JSON, written atomically."""
     text = json.dumps(to_json(document), indent=1, allow_nan=False) + "\n"
     write_atomically(path, text.encode())
+
+
+def interim_path(path) -> pathlib.Path:
+    """Where the interim record of `<stem>.json` goes while its run is going: `<stem>.partial.json`."""
+    path = pathlib.Path(path)
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
+
+
+def write_interim(path, document: dict) -> None:
+    """A figure's record while it runs, marked `"complete": false`, at `interim_path(path)`:
+    never at `path`, so an interrupted run leaves no file that looks like a result."""
+    write_json(interim_path(path), {**document, "complete": False})
+
+
+def write_result(path, document: dict) -> None:
+    """A figure's finished record at `path`, marked `"complete": true`; the interim one goes."""
+    write_json(path, {**document, "complete": True})
+    interim_path(path).unlink(missing_ok=True)
 
 
 def rounded(values, digits=7):

@@ -20,9 +20,10 @@ import os
 import pathlib
 import signal
 import time
-import zipfile
 
 import numpy as np
+
+from tf_overparam._npz import read_npz
 
 from .records import move_aside
 from .records import to_json
@@ -199,11 +200,12 @@ class RunStore:
 def _read_npz(path: pathlib.Path) -> dict:
     """The arrays of an .npz entry and its parsed `info`; BadEntry if it cannot be read."""
     try:
-        with np.load(path, allow_pickle=False) as stored:
-            entry = {name: stored[name] for name in stored.files if name != "info"}
-            entry["info"] = json.loads(str(stored["info"]))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        raise BadEntry(f"unreadable: {type(error).__name__}: {error}") from None
+        entry = read_npz(path)
+        entry["info"] = json.loads(str(entry["info"]))
+    except (OSError, ValueError) as error:  # UnreadableNpz, or `info` missing or not JSON
+        raise BadEntry(f"unreadable: {error}") from None
+    except KeyError:
+        raise BadEntry("unreadable: it has no `info`") from None
     if not isinstance(entry["info"], dict):
         raise BadEntry("its info is not a JSON object")
     return entry

@@ -1,5 +1,6 @@
 """One regression figure's session: data and optima, training runs through the run store, and
-the figure's JSON record (written as runs finish; never read back).
+the figure's JSON record (an interim `<figure>.partial.json` as runs finish, `<figure>.json`
+when the figure is done; never read back).
 
 A figure module reads one way: its config (plain data) → `session.execute(requests)` → runs →
 its own summary of the runs → its plot → `session.finish(summary)`.
@@ -14,13 +15,15 @@ import time
 
 import numpy as np
 
+from . import configs
 from . import progress
 from . import provenance as prov
 from . import selection
 from .plotting import decorate_gap_axes
 from .plotting import save_figure
 from .records import rounded
-from .records import write_json
+from .records import write_interim
+from .records import write_result
 from .run_store import Request
 from .run_store import RunStore
 from .run_store import code_fingerprint
@@ -60,10 +63,11 @@ class FigureSession:
         self.data_dir = data_dir
         self.record_curves = record_curves  # False: the JSON gets settings and outcomes only
         self.out_dir = pathlib.Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.store = RunStore(self.out_dir.parent / "_runs")
         self.started = time.perf_counter()
         self.X, self.y, self.provenance = prov.load_ethanol_problem(data_dir)
+        # Only once the data is found: a missing data set leaves no empty folder behind.
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.store = RunStore(self.out_dir.parent / "_runs")
         self.optima, self.references = {}, {}
         for p in sorted(set(config.get("losses", [4]))):
             self.optima[p] = self.store.optimum(self.X, self.y, p, self.provenance["fingerprint"])
@@ -74,7 +78,7 @@ class FigureSession:
             "figure": name,
             "paper": "Arora, Cohen, Hazan, ICML 2018 (arXiv 1802.06509)",
             "quick": quick,
-            "command": f"python -m reproduce {name}" + (" --quick" if quick else ""),
+            "command": prov.invocation(name, out_dir, data_dir, quick),
             "config": config,
             "conventions": CONVENTIONS,
             "data": self.provenance,
@@ -156,7 +160,7 @@ class FigureSession:
         from tf_overparam.fullbatch import LinearNetwork
         from tf_overparam.fullbatch import gd
 
-        model = LinearNetwork(depth=depth, hidden_units=setup["hidden_units"],
+        model = LinearNetwork(depth=depth, hidden_units=configs.hidden_units_at(depth, setup["hidden_units"]),
                               kernel_initializer=kernel_initializer, stddev=setup["stddev"])
         label = f"l{p} GD depth {depth}" + ("" if kernel_initializer == "near_zero"
                                              else f" {kernel_initializer} init")
@@ -275,9 +279,10 @@ class FigureSession:
 
     # ---- output ---------------------------------------------------------------------------
 
-    def write(self):
+    def write(self, final=False):
+        """The JSON record: interim (`<figure>.partial.json`) until `finish` writes the result."""
         self.document["elapsed_s"] = time.perf_counter() - self.started
-        write_json(self.json_path, self.document)
+        (write_result if final else write_interim)(self.json_path, self.document)
 
     def finish(self, results: dict) -> dict:
         self.document["results"] = {**self.document["results"], **results}
@@ -293,7 +298,7 @@ class FigureSession:
             "workers": workers(),
         }
         self.document["finished"] = _now()
-        self.write()
+        self.write(final=True)
         return self.document
 
     def decorate(self, ax, p, title, legend_y=0.05):

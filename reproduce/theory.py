@@ -23,8 +23,10 @@ import numpy as np
 from . import configs
 from . import theory_problems as problems
 from .provenance import device_description
+from .provenance import invocation
 from .provenance import software_versions
-from .records import write_json
+from .records import write_interim
+from .records import write_result
 from .theory_plots import plot_claim1  # noqa: F401 - the notebook draws with these
 from .theory_plots import plot_theorem2  # noqa: F401
 from .theory_plots import plot_two_point  # noqa: F401
@@ -363,17 +365,17 @@ def run(out_dir=pathlib.Path("results/theory"), data_dir=None, quick=False):
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with backend.float64_scope():  # JAX's 64-bit mode for the compiled loops; no-op elsewhere
-        return _run(out_dir, make_config(quick), quick)
+        return _run(out_dir, make_config(quick), quick, invocation("theory", out_dir, data_dir, quick))
 
 
-def _run(out_dir, config, quick):
-    summary = {"quick": quick, "config": config, "versions": software_versions(),
+def _run(out_dir, config, quick, command):
+    summary = {"quick": quick, "command": command, "config": config, "versions": software_versions(),
                "device": device_description(), "seconds": {}}
 
     def record(name, start, value):
         summary[name] = value
         summary["seconds"][name] = round(time.perf_counter() - start, 2)
-        write_json(out_dir / "theory.json", summary)
+        write_interim(out_dir / "theory.json", summary)
         print(f"  {name}: {summary['seconds'][name]} s", flush=True)
 
     start = time.perf_counter()
@@ -395,4 +397,5 @@ def _run(out_dir, config, quick):
     theorem2 = compute_theorem2(config["theorem2"])
     plot_theorem2(theorem2, config["theorem2"], out_dir)
     record("theorem2", start, {key: value for key, value in theorem2.items() if key != "picture"})
+    write_result(out_dir / "theory.json", summary)
     return summary

@@ -4,7 +4,8 @@
 # PyTorch backends. The TensorFlow run also runs the reproduction on JAX with TensorFlow blocked.
 # With arguments, runs only `pytest ARGS` on the TensorFlow backend (e.g. one file).
 # TF_OVERPARAM_BACKENDS=0 skips installing and testing JAX and PyTorch (CI runs all three).
-# Tests that need the real data read TF_OVERPARAM_DATA_DIR (CI points it at ../shared/data).
+# Tests that need the real data find it through one fixture (tests/conftest.py):
+# $TF_OVERPARAM_DATA_DIR if set, else ../shared/data beside the checkout.
 export TF_OVERPARAM_BACKENDS=${TF_OVERPARAM_BACKENDS:-1}
 source "$(dirname "$0")/env.sh"
 if [ "$#" -gt 0 ]; then

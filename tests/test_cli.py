@@ -1,12 +1,15 @@
-"""The command line behaves (issue 15): `--help` lists the figures, missing data is one message
-and exit 2, `all` ends with a summary, progress is bars on a terminal and lines elsewhere, Ctrl-C
-exits 130 leaving finished runs and no half-written file. Offline: data folders are empty ones
-or the real data root."""
+"""The command line behaves: `--help` lists the figures and answers without importing Keras,
+bad options are refused before any work (exit 2), missing data is one message and exit 3, `all`
+ends with a summary, progress is bars on a terminal (fitting 80 columns) and lines elsewhere,
+Ctrl-C exits 130 leaving finished runs, no half-written file and no final-looking JSON. Offline:
+data folders are empty ones or the real data root."""
 
 import io
+import json
 import os
 import pathlib
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -15,9 +18,11 @@ import time
 import types
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 
 import reproduce
+import tf_overparam_cli
 from reproduce import __main__ as cli
 from reproduce import progress
 from reproduce import run_store
@@ -54,6 +59,20 @@ def test_help_lists_every_figure_with_what_it_shows_and_its_time(capsys):
         assert part.shows in line, name
         assert f"full settings: {part.full_time}" in text, name
     assert "exit status" in text and "130" in text
+    for status in ("0 all done", "1 a part failed", "2 usage error", "3 data missing", "130"):
+        assert status in " ".join(text.split()), status
+
+
+def test_help_and_list_import_neither_keras_nor_tensorflow():
+    code = ("import sys, contextlib, io, tf_overparam_cli\n"
+            "for argv in (['list'], ['--help'], ['reproduce', '--help']):\n"
+            "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            "        tf_overparam_cli.main(argv)\n"
+            "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch', 'tf_overparam') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_figure_table_has_every_module_and_the_measured_times():
@@ -67,16 +86,34 @@ def test_the_figure_table_has_every_module_and_the_measured_times():
 
 # ---- missing data -----------------------------------------------------------------------------
 
-def test_missing_data_is_one_message_and_exit_2_without_traceback(tmp_path):
+def test_missing_data_is_one_message_and_exit_3_without_traceback(tmp_path):
     env, empty = offline_env(tmp_path)
     done = subprocess.run(reproduce_command("figure3", "--quick", "--out", tmp_path / "out",
                                             "--data-dir", empty),
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 2, done.stderr[-3000:]
+    assert done.returncode == 3, done.stderr[-3000:]
     assert "Traceback" not in done.stderr + done.stdout
     assert "Could not load the UCI gas-sensor drift batch files" in done.stderr
     assert f"{empty} (data_dir argument): no such files" in done.stderr
+    assert "python -m pydoc tf_overparam.datasets" in done.stderr
     assert "\x1b[" not in done.stdout + done.stderr  # not a terminal: no bars, no colours
+    assert not (tmp_path / "out" / "figure3").exists()  # nothing found, nothing made
+
+
+@pytest.mark.parametrize("case", ["a file", "under a file", "not writable"])
+def test_a_bad_out_is_a_usage_error_before_any_work(tmp_path, capsys, case):
+    file = tmp_path / "taken"
+    file.write_text("")
+    # /proc takes no new files, not even from root (a chmod'ed folder would not stop root).
+    out, expected = {"a file": (file, "is a file, not a folder"),
+                     "under a file": (file / "sub", "cannot be created"),
+                     "not writable": (pathlib.Path("/proc/tf_overparam_out"), "is not writable")}[case]
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["theory", "--quick", "--out", str(out)])
+    assert exit_.value.code == tf_overparam_cli.EXIT_USAGE == 2
+    err = capsys.readouterr().err
+    assert f"--out {str(out)!r} {expected}" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"] and file.read_text() == ""
 
 
 def test_debug_shows_the_traceback(tmp_path, capsys, monkeypatch):
@@ -84,7 +121,7 @@ def test_debug_shows_the_traceback(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("TF_OVERPARAM_DATA_DIR", str(empty))
     status = cli.main(["figure3", "--quick", "--out", str(tmp_path / "out"), "--data-dir",
                        str(empty), "--debug"])
-    assert status == 2
+    assert status == 3
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "DataNotFoundError" in err
 
@@ -97,11 +134,17 @@ def test_all_quick_without_data_runs_the_theory_and_says_what_it_skipped(tmp_pat
     monkeypatch.setenv("TF_OVERPARAM_DATA_DIR", str(empty))
     status = cli.main(["all", "--quick", "--out", str(tmp_path / "out"), "--data-dir",
                        str(empty)])
-    assert status == 2  # only missing data went wrong
+    assert status == 3  # only missing data went wrong
     skipped = len(reproduce.PARTS) - 1
     rows = summary_rows(capsys.readouterr().out, f"Summary: 1 done, {skipped} skipped, 0 failed")
     assert list(rows) == list(reproduce.PARTS)
     assert "done" in rows["theory"] and (tmp_path / "out" / "theory" / "theory.json").is_file()
+    record = json.loads((tmp_path / "out" / "theory" / "theory.json").read_text())
+    assert record["command"] == (f"python -m reproduce all --quick --out {tmp_path / 'out'} "
+                                 f"--data-dir {empty}")  # as given, options included
+    assert record["complete"] is True
+    assert not (tmp_path / "out" / "theory" / "theory.partial.json").exists()
+    assert tf_overparam_cli.command_line() is None  # only while the command runs
     for name in ("figure2", "figure3", "figure4_left", "figure4_right", "figure5_left",
                  "atlas"):
         assert "skipped  data not found: the UCI gas-sensor drift batch files" in rows[name]
@@ -138,7 +181,7 @@ def test_all_goes_on_after_a_failure_and_exits_1(tmp_path, capsys, monkeypatch):
 def test_exit_status():
     done, data = cli.Outcome("done", ""), cli.Outcome("skipped", "data", missing_data=True)
     assert cli.exit_status([done, done]) == 0
-    assert cli.exit_status([done, data]) == 2
+    assert cli.exit_status([done, data]) == 3
     assert cli.exit_status([data, cli.Outcome("skipped", "needs TensorFlow")]) == 1
     assert cli.exit_status([done, cli.Outcome("failed", "ValueError: x")]) == 1
 
@@ -164,6 +207,26 @@ def test_on_a_terminal_the_bars_are_drawn():
     assert "l4 GD depth 2: done in 1.0 s" in text
     assert "(not printed on a terminal)" not in text
     assert progress._live is None
+
+
+def test_at_80_columns_every_number_is_shown_whole():
+    """Only the label gives way: count, speed and times stay whole on one line each."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=80, color_system=None)
+    label = "l4 GD depth 8 identity init, lr 0.0005, seeds 3, 4"
+    with progress.bars(9, console) as overall:
+        overall.start("figure5_left")
+        run = progress.RunProgress(label, 100_000, intro="")
+        run.update(20_000, 100_000, "")
+        time.sleep(0.3)
+        run.update(40_000, 100_000, "")
+        progress._live.refresh()
+        run.close()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "\n", buffer.getvalue())
+    line = [line for line in re.split(r"[\r\n]", text) if "40000/100000" in line][-1]
+    assert cell_len(line) <= 80, line
+    assert re.search(r" [0-9,]+ it/s ", line) and re.search(r"left [0-9:]+$", line.rstrip()), line
+    assert "…" in line and label not in line  # the label, and only the label, was cut
 
 
 def test_without_a_terminal_plain_lines(capsys, monkeypatch):
@@ -241,6 +304,10 @@ def test_ctrl_c_during_the_theory_exits_130_with_nothing_half_written(tmp_path):
                                        stderr)
     _interrupted_cleanly(done, out)
     assert "== theory done" not in done.stdout
+    # No final-looking record: the interim one says it is not complete.
+    assert not (out / "theory" / "theory.json").exists()
+    interim = json.loads((out / "theory" / "theory.partial.json").read_text())
+    assert interim["complete"] is False and "warmup" in interim and "theorem2" not in interim
 
 
 def test_ctrl_c_between_runs_keeps_the_finished_runs(tmp_path, shared_data_dir):

@@ -217,6 +217,8 @@ def test_dtypes_agree():
     ref = train(X, y, model, "gd", dtype="float64", **kwargs)
     mixed = train(X, y, model, "gd", dtype="mixed", **kwargs)
     single = train(X, y, model, "gd", dtype="float32", **kwargs)
+    # float32 round-off, not amplified by 200 steps of GD at this rate. Measured (TensorFlow with
+    # oneDNN on and off, JAX): mixed 1.8e-7, float32 7.9e-7 at most; 50x and 100x below.
     np.testing.assert_allclose(mixed.losses, ref.losses, rtol=1e-5)
     np.testing.assert_allclose(single.losses, ref.losses, rtol=1e-4)
     assert ref.backend == keras.backend.backend()

@@ -187,6 +187,21 @@ def test_bad_arguments_name_the_argument(kwargs, argument):
         OverparamDense(**{"units": 2, **kwargs})
 
 
+def test_a_hidden_width_at_depth_one_is_refused_not_ignored():
+    """Depth 1 has no hidden layer: a width there would do nothing, so it is an error (the
+    layers, the convolution and the full-batch network alike); None or [] is fine."""
+    from tf_overparam import OverparamConv2D
+    from tf_overparam.fullbatch import LinearNetwork
+
+    for make in (lambda **k: OverparamDense(2, depth=1, **k),
+                 lambda **k: LinearNetwork(depth=1, **k)):
+        with pytest.raises(ValueError, match="`hidden_units` has no effect at depth 1"):
+            make(hidden_units=4)
+        assert make(hidden_units=None).hidden_units is None and make(hidden_units=[]).hidden_units == []
+    with pytest.raises(ValueError, match="`hidden_filters` has no effect at depth 1"):
+        OverparamConv2D(2, 3, depth=1, hidden_filters=4)
+
+
 @pytest.mark.parametrize("initializer, kwargs, argument", [
     (Balanced, {"seed": -1}, "`seed`"), (Balanced, {"stddev": True}, "`stddev`"),
     (NearZero, {"stddev": -0.1}, "`stddev`"), (NearIdentity, {"stddev": "0.01"}, "`stddev`"),

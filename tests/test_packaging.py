@@ -1,8 +1,9 @@
-"""The built wheel, installed (not editable) away from the checkout, works (issue 15): no
-top-level `reproduce`, every subpackage shipped, the `tf-overparam` command and the README
-examples run against it. Offline: the wheel is built without build isolation (no download of
+"""The built wheel, installed (not editable) away from the checkout, works: no top-level
+`reproduce`, every subpackage shipped, the `tf-overparam` command (whose messages name only
+commands that exist in that install) and the README examples run against it. Offline: the wheel is built without build isolation (no download of
 setuptools) and installed without dependencies (the test environment's are used)."""
 
+import json
 import os
 import pathlib
 import re
@@ -56,10 +57,10 @@ def installed(wheel, tmp_path_factory):
 def test_the_wheel_ships_the_library_and_the_experiments_only(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names}
-    assert tops == {"tf_overparam", f"{wheel.name.split('-py3')[0]}.dist-info"}, tops
+    assert tops == {"tf_overparam", "tf_overparam_cli.py",
+                    f"{wheel.name.split('-py3')[0]}.dist-info"}, tops
     assert "tf_overparam/reproduce/__main__.py" in names
     assert "tf_overparam/reproduce/figure3.py" in names
-    assert "tf_overparam/cli.py" in names
     for init in ROOT.glob("tf_overparam/*/__init__.py"):  # the hand-kept list in pyproject.toml
         assert init.relative_to(ROOT).as_posix() in names, init
     for module in (ROOT / "reproduce").glob("*.py"):
@@ -69,7 +70,7 @@ def test_the_wheel_ships_the_library_and_the_experiments_only(wheel):
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "License-Expression: Apache-2.0" in text
     entry_points = zipfile.ZipFile(wheel).read(metadata.replace("METADATA", "entry_points.txt"))
-    assert re.search(r"tf-overparam\s*=\s*tf_overparam\.cli:main", entry_points.decode())
+    assert re.search(r"tf-overparam\s*=\s*tf_overparam_cli:main", entry_points.decode())
 
 
 def test_the_installed_command_lists_describes_and_reproduces(installed, tmp_path):
@@ -82,20 +83,34 @@ def test_the_installed_command_lists_describes_and_reproduces(installed, tmp_pat
     command = [str(target / "bin" / "tf-overparam")]  # the console script pip wrote
     listed = _run(command + ["list"], cwd=cwd, env=env).stdout
     assert "figure5_right" in listed and "203 s" in listed
+    # Every command a message names exists in this install: no `python -m reproduce` here.
+    for argv in (["--help"], ["reproduce", "--help"]):
+        assert "python -m reproduce" not in _run(command + argv, cwd=cwd, env=env).stdout
+    usage = _run([sys.executable, "-m", "tf_overparam.reproduce", "--help"], cwd=cwd, env=env).stdout
+    assert usage.startswith("usage: python -m tf_overparam.reproduce ")
+    missing = subprocess.run(command + ["reproduce", "figure3", "--data-dir", str(cwd)], cwd=cwd,
+                             env=env, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 3, missing.stderr[-2000:]
+    assert "python -m pydoc tf_overparam.datasets" in missing.stderr
+    assert "docs/" not in missing.stderr
+    assert "NAME" in _run([sys.executable, "-m", "pydoc", "tf_overparam.datasets"], cwd=cwd,
+                          env=env).stdout  # what that message points at is in the wheel
 
-    described = _run([sys.executable, "-m", "tf_overparam.cli", "info", "--data-dir",
-                      str(cwd)], cwd=cwd, env=env).stdout
+    done = _run(command + ["info", "--data-dir", str(cwd)], cwd=cwd, env={**env, "TF_CPP_MIN_LOG_LEVEL": ""})
+    assert "cuInit" not in done.stderr and "oneDNN" not in done.stderr  # TF's C++ start-up lines
+    described = done.stdout
     for package in ("python", "keras", "tensorflow", "jax", "torch", "numpy", "Keras backend",
                     "device", "Ethanol data", "MNIST data"):
         assert re.search(rf"^{package}\s", described, flags=re.M), package
     assert "not found" in described
 
     out = tmp_path / "out"
-    _run([sys.executable, "-m", "tf_overparam.cli", "reproduce", "theory", "--quick", "--out",
-          str(out)], cwd=cwd, env=env)
+    _run(command + ["reproduce", "theory", "--quick", "--out", str(out)], cwd=cwd, env=env)
     for name in ("theory.json", "claim1_spectrum.png", "theorem2.pdf"):
         assert (out / "theory" / name).stat().st_size > 0, name
-    assert '"git_commit": null' in (out / "theory" / "theory.json").read_text()
+    record = json.loads((out / "theory" / "theory.json").read_text())
+    assert record["versions"]["git_commit"] is None and record["complete"] is True
+    assert record["command"] == f"tf-overparam reproduce theory --quick --out {out}"
 
 
 def test_the_readme_examples_run_against_the_installed_wheel(installed, shared_data_dir):

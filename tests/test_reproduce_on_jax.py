@@ -40,6 +40,8 @@ def test_figure3_quick_on_jax_without_tensorflow(tmp_path, shared_data_dir):
         other = on_jax["results"]["selected"][name]
         assert other["learning_rate"] == entry["learning_rate"], name
         # "mixed" precision: float32 products, whose rounding differs between the backends.
+        # Gradient descent on this convex problem does not amplify it: measured 1.8e-7 at most
+        # (l4 depth 2), TensorFlow with oneDNN on and off alike; rel=1e-5 leaves 50x.
         assert other["final_relative_gap"]["median"] == pytest.approx(
             entry["final_relative_gap"]["median"], rel=1e-5), name
 

@@ -105,6 +105,23 @@ def test_a_damaged_optimum_is_moved_aside_and_recomputed(tmp_path):
     assert len(list((tmp_path / "rejected").iterdir())) == 1
 
 
+def test_a_garbage_optimum_gets_the_projects_message_and_one_warning(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 3)), rng.normal(size=50)
+    store = RunStore(tmp_path)
+    first = store.optimum(X, y, 4, "data")
+    (path,) = tmp_path.glob("optimum-*.npz")
+    path.write_bytes(b"not an archive at all\n" * 10)
+    with pytest.warns(RuntimeWarning) as caught:
+        again = store.optimum(X, y, 4, "data")
+    assert again.loss == first.loss
+    assert len(caught) == 1  # one warning ...
+    message = str(caught[0].message)
+    assert path.name in message and "not an .npz archive" in message
+    assert "pickle" not in message  # not numpy's advice to load it unsafely
+    assert capsys.readouterr().out == ""  # ... and not printed a second time
+
+
 def _reproduce(out, data_dir, kill_after=None):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.pop(run_store.KILL_AFTER_SAVES, None)
@@ -123,6 +140,9 @@ def test_kill_9_in_the_middle_then_rerun_gives_the_uninterrupted_results(tmp_pat
               if not p.name.startswith("optimum")]
     assert len(stored) == 2  # two of the three runs finished before the kill
     assert not list((tmp_path / "killed").rglob(".*.tmp"))  # every write finished or none
+    figure = tmp_path / "killed" / "figure4_right"  # no result yet, only the interim record
+    assert not (figure / "figure4_right.json").exists()
+    assert json.loads((figure / "figure4_right.partial.json").read_text())["complete"] is False
     resumed = _reproduce(tmp_path / "killed", shared_data_dir)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     straight = _reproduce(tmp_path / "straight", shared_data_dir)

@@ -3,6 +3,7 @@
 Each raises a ValueError that names the argument and the allowed values, before any work starts.
 """
 
+import math
 import numbers
 
 
@@ -14,12 +15,17 @@ def validate_depth(depth, name="depth"):
 
 
 def validate_hidden_units(hidden_units, depth, name="hidden_units"):
-    """None, one positive int for all hidden layers, or a list of depth − 1 positive ints.
+    """None, one positive int for all hidden layers, or a list of depth − 1 positive ints
+    (at depth 1: None or an empty list only).
 
     Returns None, an int, or a list of ints. `name` is the argument named in errors.
     """
     if hidden_units is None:
         return None
+    if depth == 1 and not (isinstance(hidden_units, (list, tuple)) and len(hidden_units) == 0):
+        # No hidden layers at depth 1: a width given there would be silently ignored.
+        raise ValueError(f"`{name}` has no effect at depth 1 (there are no hidden layers): pass "
+                         f"None, or a depth >= 2; got {hidden_units!r}.")
     if isinstance(hidden_units, (list, tuple)):
         widths = list(hidden_units)
         if len(widths) != depth - 1:
@@ -47,12 +53,15 @@ def hidden_widths(hidden_units, depth, input_dim, units):
 
 
 def validate_p(p, for_training=False):
-    """The ℓp exponent: a real number > 0, or > 1 for training and optima (where the loss is
-    convex and differentiable). Returns it as a Python int when integral, else a float."""
+    """The ℓp exponent: a finite real number > 0, or > 1 for training and optima (where the loss
+    is convex and differentiable). Returns it as a Python int when integral, else a float.
+
+    inf and nan are refused: |r|^inf is 0 or inf (not a loss), and nan compares false."""
     lowest = 1 if for_training else 0
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > lowest:
+    if (isinstance(p, bool) or not isinstance(p, numbers.Real) or not math.isfinite(p)
+            or not p > lowest):
         purpose = " (training needs a convex, differentiable loss)" if for_training else ""
-        raise ValueError(f"`p` must be a real number > {lowest}{purpose}, got {p!r}.")
+        raise ValueError(f"`p` must be a finite real number > {lowest}{purpose}, got {p!r}.")
     return int(p) if float(p).is_integer() else float(p)
 
 

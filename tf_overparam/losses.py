@@ -2,6 +2,9 @@
 
 import keras
 from keras import ops
+# Keras' own regression losses (MeanSquaredError, MeanAbsoluteError, ...) align shapes with this
+# function; calling it gives LpLoss exactly their shape rules.
+from keras.src.losses.loss import squeeze_or_expand_to_same_rank
 
 from tf_overparam._validation import validate_p
 from tf_overparam.ops.lp import lp_loss
@@ -11,6 +14,9 @@ from tf_overparam.ops.lp import lp_loss
 class LpLoss(keras.losses.Loss):
     """ℓp loss with the paper's 1/p factor: mean over outputs of (1/p)·|ŷ − y|^p.
 
+    Shapes are aligned as in Keras' own regression losses: targets of shape (n,) against
+    predictions of shape (n, 1), or the other way round, give one residual per row.
+
     p = 2 gives half the mean squared error, p = 4 the paper's ℓ4 objective (Figures 2 to 5-left).
     Even p is the paper's case: |r|^p = r^p is smooth and convex. Any real p > 0 is accepted and
     uses |r|^p: for p > 1 the loss is convex and differentiable; p = 1 is the mean absolute error
@@ -18,7 +24,7 @@ class LpLoss(keras.losses.Loss):
     r = 0 (the gradient there is not finite), so use such p only to evaluate, not to train.
 
     Args:
-        p: the exponent, a real number > 0.
+        p: the exponent, a finite real number > 0.
         reduction: as in every Keras loss (default "sum_over_batch_size": the mean over samples).
         name: loss name.
         dtype: loss computation dtype.
@@ -36,9 +42,8 @@ class LpLoss(keras.losses.Loss):
     def call(self, y_true, y_pred):
         y_pred = ops.convert_to_tensor(y_pred)
         y_true = ops.cast(y_true, y_pred.dtype)
-        if len(y_true.shape) == len(y_pred.shape) - 1:
-            # y of shape (n,) against a (n, 1) prediction: the usual regression call.
-            y_true = ops.expand_dims(y_true, -1)
+        # (n,) against (n, 1), either way round, is one target per row (not an (n, n) broadcast).
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         return lp_loss(ops.subtract(y_pred, y_true), self.p, axis=-1)
 
     def get_config(self):

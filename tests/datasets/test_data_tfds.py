@@ -96,6 +96,13 @@ def test_gas_sensor_drift_refuses_missing_batches(shared_data_dir, tmp_path):
         load_gas_sensor(root, tmp_path / "tfds")
 
 
+def test_gas_sensor_drift_names_a_manual_dir_that_does_not_exist(tmp_path):
+    missing = tmp_path / "no_such_folder"
+    with pytest.raises(DataNotFoundError, match=f"manual_dir '{missing}'.* is not a folder"):
+        load_gas_sensor(missing, tmp_path / "tfds")
+    assert not (tmp_path / "tfds" / "gas_sensor_drift").exists()  # refused before any work
+
+
 def test_core_library_does_not_import_tensorflow_datasets():
     code = ("import sys, tf_overparam, tf_overparam.datasets; "
             "print('tensorflow_datasets' in sys.modules)")

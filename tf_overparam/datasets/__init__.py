@@ -1,14 +1,24 @@
 """Real data sets of the paper: the UCI gas-sensor Ethanol regression and MNIST.
 
-Both loaders take the same ``data_dir`` (a folder holding the files, or a root folder holding
-``gas_sensor_drift/`` and ``mnist/``), so a command line needs one ``--data-dir`` option. Without
-it they use ``$TF_OVERPARAM_DATA_DIR``, then the cache ``~/.cache/tf_overparam``, then a download
-whose checksum is verified. See docs/datasets.md.
+Both loaders take the same ``data_dir``: a folder holding the files, or a root folder holding
+
+- ``gas_sensor_drift/``: ``batch1.dat`` … ``batch10.dat`` of the UCI Gas Sensor Array Drift
+  Dataset (UCI id 270, CC BY 4.0; each file checked against its official sha256);
+- ``gas_sensor_drift_reconstructed/``: the rebuilt Ethanol rows of batches 7 and 10, used only
+  where those files are absent (`load_ethanol`);
+- ``mnist/`` and ``fashion_mnist/``: the four IDX files (gzipped or not) or ``mnist.npz``
+  (content checked against the published MD5s).
+
+So a command line needs one ``--data-dir`` option. Without it the loaders use
+``$TF_OVERPARAM_DATA_DIR``, then the cache ``~/.cache/tf_overparam``, then a download (the
+official UCI archive; Keras' copy of MNIST) whose checksum is verified. Offline, a download
+fails within seconds with a message saying how to supply a local copy. A modified file is
+refused (``ChecksumError``), never used or changed.
 
 Example:
     >>> from tf_overparam.datasets import load_ethanol, load_mnist
-    >>> X, y, meta = load_ethanol("/work/shared/data", allow_partial=True)  # doctest: +SKIP
-    >>> (x_train, y_train), (x_test, y_test) = load_mnist("/work/shared/data")  # doctest: +SKIP
+    >>> X, y, meta = load_ethanol("data", allow_partial=True)  # doctest: +SKIP
+    >>> (x_train, y_train), (x_test, y_test) = load_mnist("data")  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ READ_TIMEOUT_S = 30.0
 HOW_TO_SUPPLY = (
     "To use a local copy, pass data_dir=<folder> (CLI: --data-dir <folder>) or set "
     f"{DATA_DIR_ENV_VAR}=<folder>, where <folder> holds the files directly or is a root folder "
-    "holding gas_sensor_drift/ and mnist/. See docs/datasets.md."
+    "holding gas_sensor_drift/ and mnist/. Details: `python -m pydoc tf_overparam.datasets`."
 )
 
 

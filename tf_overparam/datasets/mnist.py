@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import urllib.error
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from tf_overparam._npz import UnreadableNpz, read_npz
 
 from . import _sources
 from ._idx import IMAGES_MAGIC, LABELS_MAGIC, idx_md5, parse_idx, read_idx_bytes
@@ -92,16 +93,13 @@ def _read_idx(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, Path]]:
 
 def _read_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Path]]:
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            lacking = [k for k in IDX_FILES if k not in npz.files]
-            if lacking:
-                raise DataFormatError(f"{path}: missing key(s) {lacking}; found {npz.files}")
-            arrays = {key: npz[key] for key in IDX_FILES}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        if isinstance(exc, DataFormatError):
-            raise
-        raise DataFormatError(f"{path}: not a readable npz file ({exc})") from None
-    return arrays, {key: path for key in IDX_FILES}
+        npz = read_npz(path)
+    except UnreadableNpz as error:
+        raise DataFormatError(str(error)) from None
+    lacking = [k for k in IDX_FILES if k not in npz]
+    if lacking:
+        raise DataFormatError(f"{path}: missing key(s) {lacking}; found {sorted(npz)}")
+    return {key: npz[key] for key in IDX_FILES}, {key: path for key in IDX_FILES}
 
 
 def _check(arrays: dict[str, np.ndarray], paths: dict[str, Path], policy: str,

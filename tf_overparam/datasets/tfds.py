@@ -33,7 +33,7 @@ Point `manual_dir` at the folder you would give `--data-dir` or `load_ethanol(da
 either the folder holding batch1.dat ... batch10.dat, or a root folder holding
 `gas_sensor_drift/` (and, where batch7.dat / batch10.dat are absent, the reconstructed rows in
 `gas_sensor_drift_reconstructed/`). The files come from the UCI archive
-https://archive.ics.uci.edu/dataset/270 (see docs/datasets.md). Without `manual_dir` the builder
+https://archive.ics.uci.edu/dataset/270. Without `manual_dir` the builder
 uses load_ethanol's own sources: $TF_OVERPARAM_DATA_DIR, the cache, then the checked download.
 """
 
@@ -88,13 +88,23 @@ class GasSensorDrift(tfds.core.GeneratorBasedBuilder):
             metadata=tfds.core.MetadataDict(),
         )
 
+    #: The `manual_dir` the caller gave (None: load_ethanol's own sources). TFDS itself puts a
+    #: default in its place and treats a missing one as "not given", which would drop a typo.
+    _given_manual_dir = None
+
+    def download_and_prepare(self, *, download_config=None, **kwargs):
+        """TFDS's, with a `manual_dir` that was given checked first: it must be a folder."""
+        given = None if download_config is None else download_config.manual_dir
+        if given is not None and not os.path.isdir(os.fspath(given)):
+            raise DataNotFoundError(
+                f"manual_dir {os.fspath(given)!r} (DownloadConfig) is not a folder.\n"
+                + MANUAL_DIR_INSTRUCTIONS)
+        self._given_manual_dir = None if given is None else os.fspath(given)
+        return super().download_and_prepare(download_config=download_config, **kwargs)
+
     def _split_generators(self, dl_manager):
-        try:
-            root = dl_manager.manual_dir
-        except AssertionError:  # no manual_dir (or an empty one): load_ethanol's own sources
-            root = None
-        X, y, metadata = load_ethanol(None if root is None else os.fspath(root),
-                                      feature_normalization="none", target_normalization="none")
+        X, y, metadata = load_ethanol(self._given_manual_dir, feature_normalization="none",
+                                      target_normalization="none")
         counts = metadata["rows_per_batch"]
         batches = np.repeat(np.array(list(counts), np.int32), list(counts.values()))
         reconstructed = np.isin(batches, metadata["batches_reconstructed"])

@@ -1,0 +1,245 @@
+"""The `tf-overparam` command: `reproduce <figure>`, `list`, `info`; and what every way of
+starting the reproduction shares: the figure table, the options, their checks, the exit codes.
+
+A top-level module on purpose: importing anything inside `tf_overparam` imports Keras and with it
+TensorFlow (seconds), which `--help` and `list` do not need. Nothing heavy is imported here at
+module level; `reproduce` and `info` import what they use.
+
+`tf-overparam reproduce` runs the experiments package: `tf_overparam.reproduce` when installed
+(also `python -m tf_overparam.reproduce`), the folder `reproduce/` in a checkout without an
+install (`python -m reproduce`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.metadata
+import os
+import pathlib
+import platform
+import sys
+import tempfile
+import textwrap
+from typing import NamedTuple
+
+# ---- the figure table -------------------------------------------------------------------------
+
+
+class Part(NamedTuple):
+    """One part of the reproduction: its module is `<experiments package>.<name>`."""
+
+    shows: str       # one line: what it shows
+    full_time: str   # measured with the full settings on the project's 2-core CPU, empty run store
+
+
+#: name -> Part, in the order `all` runs them (cheap and data-free first).
+PARTS = {
+    "theory": Part("Sections 3 and 7, Claim 1, Theorem 2, computed (no data needed)", "23 s"),
+    "figure2": Part("the end-to-end rule (Eq. 11) emulates deep GD; width 1 vs 100 (Ethanol)",
+                    "167 s"),
+    "figure3": Part("l2 vs l4 regression at depths 1, 2, 3: depth accelerates l4 (Ethanol)",
+                    "203 s"),
+    "figure4_left": Part("depth-3 GD against AdaGrad and AdaDelta, l4 (Ethanol)", "113 s"),
+    "figure4_right": Part("Adam with and without depth, l4 (Ethanol)", "42 s"),
+    "figure5_left": Part("near-zero vs identity initialization at depths 4 and 8 (Ethanol)",
+                         "167 s"),
+    "figure5_right": Part("the MNIST convnet with overparameterized dense layers (any backend)",
+                          "4 models × 5 seeds: 11 min per run, 70 for the emulated model"),
+    "conv_overparam": Part("beyond the paper: overparameterized convolutions, MNIST and "
+                           "Fashion-MNIST, 3 seeds, 600 steps", "31 min (on a shared CPU)"),
+    "atlas": Part("every regression claim over normalizations, selection rules, horizons, grids",
+                  "46 min after the figures (reuses their runs)"),
+}
+
+
+def parts_table() -> str:
+    """The figure table as text: name, measured full-setting time, what it shows."""
+    width = max(map(len, PARTS))
+    lines = [f"  {name:<{width}}  {part.shows}\n  {'':<{width}}  full settings: {part.full_time}"
+             for name, part in PARTS.items()]
+    return ("figures (times measured with the full settings on a 2-core CPU; --quick runs "
+            "each in seconds):\n" + "\n".join(lines))
+
+
+# ---- the reproduce options, their checks and the exit status ------------------------------------
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING_DATA, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+DESCRIPTION = ("Reproduce the figures of Arora, Cohen & Hazan, ICML 2018, into OUT/<figure>/ "
+               "(PNG, PDF and a JSON of every setting and number). Finished runs are kept in "
+               "OUT/_runs/, so an interrupted command resumes where it stopped.")
+EXIT_STATUS_TEXT = ("exit status: 0 all done; 1 a part failed or was skipped; 2 usage error (a "
+                    "bad option, nothing run); 3 data missing (and nothing else wrong); 130 "
+                    "interrupted (Ctrl-C).")
+EPILOG = (parts_table() + "\n  all            every part above, in this order, then a summary"
+          "\n\n" + textwrap.fill(EXIT_STATUS_TEXT, 79))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the reproduce command (every way of starting it)."""
+    parser.add_argument("figure", choices=["all", *PARTS], metavar="FIGURE",
+                        help="one of the figures listed below, or all")
+    parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for CI")
+    parser.add_argument("--out", default=None, help="output folder (default: results/, or "
+                        "results_quick/ with --quick)")
+    parser.add_argument("--data-dir", default=None, help="folder with gas_sensor_drift/ and "
+                        "mnist/ (or the files themselves); default: $TF_OVERPARAM_DATA_DIR, then "
+                        "the cache, then download")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of a missing-data error too")
+
+
+def reproduce_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=textwrap.fill(DESCRIPTION, 79),
+                                     epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return parser
+
+
+def out_folder(args: argparse.Namespace) -> pathlib.Path:
+    return pathlib.Path(args.out or ("results_quick" if args.quick else "results"))
+
+
+def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse what argparse cannot check, before any figure runs or writes anything (exit 2)."""
+    if args.data_dir is not None and not pathlib.Path(args.data_dir).is_dir():
+        parser.error(f"--data-dir {args.data_dir!r} is not a folder")
+    problem = unwritable_folder(out_folder(args))
+    if problem:
+        parser.error(f"--out {str(out_folder(args))!r} {problem}")
+
+
+def unwritable_folder(folder: pathlib.Path) -> str | None:
+    """Why `folder` cannot be created or written into, or None. Creates nothing: it tries a
+    temporary file in the folder, or in its nearest existing parent where it does not exist."""
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        return ("is a file, not a folder" if existing == folder
+                else f"cannot be created: {str(existing)!r} is a file")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        return f"is not writable ({error.strerror or error})"
+    return None
+
+
+_command_line: str | None = None
+
+
+@contextlib.contextmanager
+def command_given(prog: str, argv):
+    """While a command runs, `command_line()` is the command as given (for the results' JSON)."""
+    import shlex
+
+    global _command_line
+    _command_line = shlex.join([*prog.split(), *map(str, argv)])
+    try:
+        yield
+    finally:
+        _command_line = None
+
+
+def command_line() -> str | None:
+    """The command line that started this reproduction, as given; None when it was started
+    from Python (`<figure>.run(...)`)."""
+    return _command_line
+
+
+# ---- the tf-overparam command -------------------------------------------------------------------
+
+#: Packages whose versions `info` prints ("not installed" where absent).
+PACKAGES = ("keras", "tensorflow", "tensorflow-datasets", "jax", "torch", "numpy")
+
+
+def experiments():
+    """The experiments package: `tf_overparam.reproduce` when installed (the wheel, or an
+    editable install); from a bare checkout without an install, the folder `reproduce/`."""
+    try:
+        return importlib.import_module("tf_overparam.reproduce")
+    except ModuleNotFoundError:
+        return importlib.import_module("reproduce")
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null: TensorFlow's and XLA's C++ start-up lines (CUDA
+    probes, oneDNN notices) are written there, past Python and TF_CPP_MIN_LOG_LEVEL alike."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def info(data_dir=None) -> str:
+    """Versions, Keras backend, devices and where the data was found, as text."""
+    with native_stderr_silenced():
+        import keras
+
+        from tf_overparam.datasets import find_local_data
+
+        provenance = importlib.import_module(experiments().__name__ + ".provenance")
+        device = provenance.device_description()
+    lines = [f"python        {platform.python_version()} ({sys.executable})"]
+    for package in PACKAGES:
+        try:
+            version = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            version = "not installed"
+        lines.append(f"{package:<13} {version}")
+    lines += [f"Keras backend {keras.backend.backend()}",
+              f"device        {device['default_device']} (CPU: {device['cpu']}, "
+              f"{device['cpu_count']} cores; accelerators: {device['gpus'] or 'none'})"]
+    for name, where in find_local_data(data_dir).items():
+        lines.append(f"{name + ' data':<13} {where}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tf-overparam", description="Depth-N overparameterized Keras layers (Arora, "
+        "Cohen & Hazan, ICML 2018): reproduce the paper's figures, list them, describe this "
+        "installation.", epilog=textwrap.fill(EXIT_STATUS_TEXT, 79))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    reproduce = commands.add_parser(
+        "reproduce", help="reproduce a figure (or all) into OUT/<figure>/",
+        description=textwrap.fill(DESCRIPTION, 79), epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(reproduce)
+    commands.add_parser("list", help="each figure: what it shows and its measured time")
+    described = commands.add_parser("info", help="versions, Keras backend, devices, data found")
+    described.add_argument("--data-dir", default=None, help="the folder --data-dir would name")
+    return parser
+
+
+def main(argv=None) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        print(parts_table())
+    elif args.command == "info":
+        print(info(args.data_dir))
+    else:
+        check_arguments(parser, args)
+        runner = importlib.import_module(experiments().__name__ + ".__main__")
+        with command_given("tf-overparam", argv):
+            status = runner.run(args)
+        runner.exit_process(status)
+
+
+if __name__ == "__main__":
+    main()
