@@ -106,10 +106,13 @@ def write_interim(path, document: dict) -> None:
     write_json(interim_path(path), {**document, "complete": False})
 
 
-def write_result(path, document: dict) -> None:
-    """A figure's finished record at `path`, marked `"complete": true`; the interim one goes."""
-    write_json(path, {**document, "complete": True})
+def write_result(path, document: dict) -> dict:
+    """A figure's finished record at `path`, marked `"complete": true` (in `document` too, which
+    is returned); the interim one goes."""
+    document["complete"] = True
+    write_json(path, document)
     interim_path(path).unlink(missing_ok=True)
+    return document
 
 
 def rounded(values, digits=7):

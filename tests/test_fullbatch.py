@@ -49,7 +49,7 @@ def _numpy_gd(X, y, factors, lr, steps, p):
     return np.array(losses), factors
 
 
-@pytest.mark.parametrize("depth,hidden,p", [(1, 1, 2), (2, 1, 4), (3, 1, 4), (3, [4, 3], 2)])
+@pytest.mark.parametrize("depth,hidden,p", [(1, None, 2), (2, 1, 4), (3, 1, 4), (3, [4, 3], 2)])
 def test_gradient_descent_matches_numpy(depth, hidden, p):
     X, y = _problem()
     model = LinearNetwork(depth=depth, hidden_units=hidden, stddev=0.3)
