@@ -166,5 +166,5 @@ def test_bad_npz(tmp_path):
     with pytest.raises(DataFormatError, match="mnist.npz: missing key"):
         load_mnist(folder)
     (folder / "mnist.npz").write_bytes(b"not a zip file")
-    with pytest.raises(DataFormatError, match="mnist.npz: not a readable npz"):
+    with pytest.raises(DataFormatError, match="mnist.npz: not an .npz archive"):
         load_mnist(folder)
