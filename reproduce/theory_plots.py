@@ -84,7 +84,10 @@ def plot_two_point(result, config, out_dir):
         ax.set(yscale="log", ylim=(0.5 * lowest, 3 * targets.max()),
                xlabel="iteration" + ("" if linear else " (log scale)"), ylabel="|Δᵢ| = |wᵢ − yᵢ|",
                title=f"({'ab'[panel]}) p = {p}: ℓ{p} loss, y₁ = {config['targets'][0]:g}, y₂ = {config['targets'][1]:g}")
-        ax.legend(fontsize=8, loc="lower left" if not linear else "center right")
+        if linear:  # between the converged curves on the floor and the slow grey ones
+            ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 0.07))
+        else:
+            ax.legend(fontsize=8, loc="lower left")
     figure.suptitle("Section 7: two-point problem, each method at its fastest learning rate from a log grid; "
                     f"iterations until |Δᵢ| ≤ {config['tolerance']:g}·|yᵢ| (dotted) for good", fontsize=11)
     _save(figure, out_dir / "two_point")
