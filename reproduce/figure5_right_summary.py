@@ -210,7 +210,7 @@ def plot(out_dir, config, include=None) -> dict:
         ax.grid(alpha=0.3)
         ax.set_ylim(BOTTOM[column], TOP[column])
         if off_scale:
-            ax.text(0.99, 0.99, f"iteration 1, off scale ({'median over seeds' if len(seeds) > 1 else 'seed'}): "
+            ax.text(0.99, 0.99, f"iteration 1, off scale ({'median over seeds' if len(seeds) > 1 else 'seed'}):\n"
                     + ", ".join(off_scale), transform=ax.transAxes, ha="right", va="top", fontsize=7,
                     color="0.3")
     # Below the panels, where it covers no curve.
