@@ -90,3 +90,22 @@ def test_category_axes_need_no_label():
     ax.set_yticks([0, 1], ["c", "d"])
     assert plotting.layout_problems(figure) == []
     plt.close(figure)
+
+
+def test_what_decides_it_is_the_axis_that_separates_the_outcomes():
+    def cell(norm, horizon, outcome, rate):
+        return {"normalization": norm, "learning_rate_grid": "paper", "horizon": horizon,
+                "selection_rule": "area",
+                "claims": {"fig3_l4": {"outcome": outcome, "decided_by": {"l4 GD depth 1": rate}}}}
+
+    cells = [cell("z-score", 25_000, "holds", 1e-3), cell("z-score", 100_000, "holds", 1e-3),
+             cell("min-max", 25_000, "fails", 1e-3), cell("min-max", 100_000, "fails", 1e-2)]
+    summary = {"fig3_l4": {"holds": 2, "mixed": 0, "inconclusive": 0, "fails": 2, "n": 4}}
+    atlas = {"results": {"cells": cells, "summary": summary}}
+    assert report.decides(atlas, "fig3_l4") == "the normalization: z-score: holds 2; min-max: fails 2"
+    cells[3]["claims"]["fig3_l4"]["outcome"] = "holds"
+    summary["fig3_l4"].update(holds=3, fails=1)
+    assert report.decides(atlas, "fig3_l4").endswith(
+        "(1 of 4 differ within their normalization: the learning rates selected)")
+    summary["fig3_l4"].update(holds=4, fails=0)
+    assert report.decides(atlas, "fig3_l4") == "holds in every setting tried"
