@@ -74,13 +74,15 @@ EXIT_STATUS_TEXT = ("exit status: 0 all done; 1 a part failed or was skipped; 2 
                     "bad option, nothing run); 3 data missing (and nothing else wrong); 130 "
                     "interrupted (Ctrl-C).")
 EPILOG = (parts_table() + "\n  all            every part above, in this order, then a summary"
+          "\n  report         no training: the README's verdict section and docs/results.md,"
+          "\n                 written from OUT's JSON files"
           "\n\n" + textwrap.fill(EXIT_STATUS_TEXT, 79))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the reproduce command (every way of starting it)."""
-    parser.add_argument("figure", choices=["all", *PARTS], metavar="FIGURE",
-                        help="one of the figures listed below, or all")
+    parser.add_argument("figure", choices=["all", *PARTS, "report"], metavar="FIGURE",
+                        help="one of the figures listed below, all, or report")
     parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for CI")
     parser.add_argument("--out", default=None, help="output folder (default: results/, or "
                         "results_quick/ with --quick)")

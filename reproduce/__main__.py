@@ -63,6 +63,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run the parts `args` asks for; print a summary after `all`; return the exit status."""
     out_root = out_folder(args)
+    if args.figure == "report":
+        from . import report
+
+        for what, path in report.run(out_root).items():
+            print(f"{what}: {path}")
+        return 0
     names = list(PARTS) if args.figure == "all" else [args.figure]
     outcomes: dict[str, Outcome] = {}
     try:
@@ -86,9 +92,10 @@ def run(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def plain_warnings():
     """On the command line a warning (a state file moved aside, partial data) is one line,
-    `  WARNING: <message>`, not Python's file, line, category and source line."""
+    `  WARNING (<category>): <message>`, not Python's file, line and source line."""
     original = warnings.formatwarning
-    warnings.formatwarning = lambda message, *args, **kwargs: f"  WARNING: {message}\n"
+    warnings.formatwarning = (lambda message, category, *args, **kwargs:
+                              f"  WARNING ({category.__name__}): {message}\n")
     try:
         yield
     finally:

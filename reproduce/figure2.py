@@ -1,6 +1,6 @@
 """Paper Figure 2: gradient descent on depth-2 and depth-3 linear networks (hidden width 1 and
 100) against the end-to-end update rule (paper Eq. 11, N = 2, 3) on the single-layer model,
-learning rate 1e-3; ℓ2 (left) and ℓ4 (right).
+learning rate 1e-3; ℓ2 (top) and ℓ4 (bottom), width 1 (left) and 100 (right).
 
 The paper's claims: "the preconditioning schemes reliably emulate deep network optimization",
 and "hidden layers of size 1 (scalars) or 100 yielded similar convergence".
@@ -11,8 +11,8 @@ figure2.json into DIR/figure2 (default results/figure2).
 Every end-to-end run starts from the end-to-end kernel of the deep network it emulates (same
 `LinearNetwork`, same seed), so each pair starts at the same point; the rule uses the library's
 `tf_overparam.ops.end_to_end_direction` (Eq. 11 path, k = 1). Choices where the paper is silent
-(also in CONFIG and the JSON): the horizon, five seeds (0 is plotted; the JSON has all), the
-loader's default normalization.
+(also in CONFIG and the JSON): the horizon, five seeds (drawn as the median with a min–max band;
+the JSON has every seed's curve), the loader's default normalization.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ CONFIG = {
     "kernel_initializer": "near_zero",
     "stddev": 0.01,
     "seeds": [0, 1, 2, 3, 4],
-    # Emulation is compared seed by seed (deep net and rule from the same start): one seed is
-    # drawn; every seed's differences are in the JSON.
-    "plotted_seed": 0,
+    # Emulation is compared seed by seed (deep net and rule from the same start); every curve is
+    # drawn as the median over seeds with a min–max band. The balanced-start check uses one seed.
+    "balanced_check_seed": 0,
     "steps": 50_000,
     "record_every": 50,
     "dtype": "mixed",
@@ -91,13 +91,13 @@ def emulation_requests(session, config) -> dict:
 def balanced_requests(session, config) -> dict:
     """Is the width-1 mismatch the unbalanced start? GD on the same architecture from exactly
     balanced factors (paper Eq. 7, `tf_overparam.Balanced`) of the same initial end-to-end kernel
-    as the plotted seed's near-zero net, which is where the end-to-end rule starts too. Not part
+    as the near-zero net of `balanced_check_seed`, which is where the end-to-end rule starts too. Not part
     of the paper's figure: a check of its assumption."""
     from tf_overparam import Balanced
     from tf_overparam.fullbatch import gd
     from tf_overparam.ops import chain_product
 
-    seed, d = config["plotted_seed"], session.X.shape[1]
+    seed, d = config["balanced_check_seed"], session.X.shape[1]
     requests = {}
     for p in config["losses"]:
         for depth in config["depths"]:
@@ -113,7 +113,6 @@ def balanced_requests(session, config) -> dict:
 
 def summarize(session, runs, balanced_runs, config) -> dict:
     emulation, width_effect = {}, {}
-    plotted = config["plotted_seed"]
     floor = config["difference_min_relative_gap"]
     for p in config["losses"]:
         optimum, reference = session.gap(p)
@@ -129,10 +128,9 @@ def summarize(session, runs, balanced_runs, config) -> dict:
                     "max_relative_difference_on_gap_all_seeds":
                         max((v["on_gap"] or 0.0) for v in per_seed.values()),
                     "per_seed": per_seed}
-                row = list(deep["seeds"]).index(plotted)
-                session.curve(f"l{p} depth {depth} width {width}", label, deep, row, p)
-                session.curve(f"l{p} end-to-end N={depth} (width-{width} start)", e2e_label,
-                              e2e, row, p)
+                session.seed_curves(f"l{p} depth {depth} width {width}", label, deep, p)
+                session.seed_curves(f"l{p} end-to-end N={depth} (width-{width} start)", e2e_label,
+                                    e2e, p)
             if 1 in config["hidden_units"] and 100 in config["hidden_units"]:
                 narrow, wide = runs[(p, depth, 1, "deep")][1], runs[(p, depth, 100, "deep")][1]
                 width_effect[f"l{p} depth {depth}"] = {
@@ -173,7 +171,7 @@ def initial_balancedness(session, config) -> dict:
 def balanced_start_check(session, runs, balanced_runs, config) -> dict:
     """GD from balanced factors (`balanced_requests`) against the end-to-end rule, next to the
     near-zero start's difference."""
-    seed, floor = config["plotted_seed"], config["difference_min_relative_gap"]
+    seed, floor = config["balanced_check_seed"], config["difference_min_relative_gap"]
     table = {}
     for p in config["losses"]:
         optimum, reference = session.gap(p)
@@ -194,30 +192,27 @@ def balanced_start_check(session, runs, balanced_runs, config) -> dict:
 
 
 def plot(session, runs, config):
-    plotted = config["plotted_seed"]
+    """One panel per (loss, width): deep GD at each depth and the end-to-end rule started from
+    that network's initial end-to-end kernel, each the median over seeds with a min–max band."""
+    widths = config["hidden_units"]
     with plotting.style():
-        figure, axes = plotting.plt.subplots(1, len(config["losses"]),
-                                           figsize=(5.4 * len(config["losses"]), 4.0))
-        axes = list(np.atleast_1d(axes))
-        for ax, p in zip(axes, config["losses"]):
+        figure, axes = plotting.plt.subplots(len(config["losses"]), len(widths), squeeze=False,
+                                             figsize=(5.2 * len(widths), 3.9 * len(config["losses"])))
+        for row_axes, p in zip(axes, config["losses"]):
             optimum = session.gap(p)[0]
-            for depth in config["depths"]:
-                color = plotting.DEPTH_COLORS[depth]
-                for width, ls in zip(config["hidden_units"], ("-", ":")):
+            for ax, width in zip(row_axes, widths):
+                for depth in config["depths"]:
+                    color = plotting.DEPTH_COLORS[depth]
                     _, deep = runs[(p, depth, width, "deep")]
-                    row = list(deep["seeds"]).index(plotted)
-                    plotting.plot_gap(ax, deep["steps"], deep["losses"][row], optimum,
-                                    f"depth {depth}, width {width}", color=color, ls=ls,
-                                    lw=2.4 if width == 1 else 1.6, alpha=0.55 if width == 1
-                                    else 1.0)
-                _, e2e = runs[(p, depth, config["hidden_units"][0], "e2e")]
-                row = list(e2e["seeds"]).index(plotted)
-                plotting.plot_gap(ax, e2e["steps"], e2e["losses"][row], optimum,
-                                f"end-to-end rule N={depth} (Eq. 11), from the width-"
-                                f"{config['hidden_units'][0]} net's start", color="black", ls="--",
-                                lw=0.9, dashes=(4, 3) if depth == 2 else (1.5, 2))
-            session.decorate(ax, p, f"ℓ{p} loss, lr {plotting.lr_text(config['learning_rate'])}",
-                             legend_y=0.06)
-        figure.suptitle("Figure 2: deep linear networks vs. the end-to-end update rule",
-                        fontsize=11)
+                    _, e2e = runs[(p, depth, width, "e2e")]
+                    plotting.plot_band(ax, deep, optimum, f"depth {depth}, GD", color=color, lw=2.2,
+                                       alpha=0.55)
+                    plotting.plot_band(ax, e2e, optimum, f"end-to-end rule N={depth} (Eq. 11)",
+                                       color="black", lw=1.0, band_alpha=0.08,
+                                       dashes=(4, 3) if depth == 2 else (1.5, 2))
+                session.decorate(ax, p, f"ℓ{p} loss, hidden width {width}, lr "
+                                        f"{plotting.lr_text(config['learning_rate'])}", legend_y=0.06)
+                plotting.seeds_note(ax, len(config["seeds"]))
+        figure.suptitle("Figure 2: deep linear networks vs. the end-to-end update rule started "
+                        "from each network's initial end-to-end kernel", fontsize=11)
         session.save_figure(figure)

@@ -94,6 +94,7 @@ def plot(session, curves, config):
                     f"depth {depth} (lr {plotting.lr_text(seeds['learning_rates'][0])})",
                     color=plotting.DEPTH_COLORS[depth], lw=1.4)
             session.decorate(ax, p, f"ℓ{p} loss, best learning rate per depth")
+            plotting.log_iterations(ax, config["record_every"])  # ℓ2's claim is in the first 1K
             plotting.seeds_note(ax, len(config["seeds"]) + len(config["more_seeds"]))
         figure.suptitle("Figure 3: gradient descent, depth 1 vs 2 vs 3 (hidden width 1)",
                         fontsize=11)

@@ -113,37 +113,47 @@ def _span(values):
 
 
 def plot(session, curves, moved, selected, config):
+    """One panel per depth of the deep networks (4, 8): depth 1, then that depth from near-zero
+    and from identity initialization, each line labelled with the learning rate drawn."""
     optimum = session.gap(P)[0]
-    # Stuck lines lie on each other at the initial loss: distinct dashes and widths tell them apart.
-    stuck_style = {4: {"ls": (0, (6, 2)), "lw": 2.6}, 8: {"ls": (0, (1, 1.5)), "lw": 1.4}}
+    deep = sorted({depth for depth, _ in curves if depth > 1})
+    reference = [key for key in curves if key[0] == 1]
     with plotting.style():
-        figure, ax = plotting.plt.subplots(figsize=(6.4, 4.4))
-        for (depth, init), seeds in curves.items():
-            entry = selected[f"depth {depth} {init}"]
-            ls = "-" if init == "near_zero" else "--"
-            name = "depth 1" if depth == 1 else f"depth {depth}, {init.replace('_', '-')} init"
-            color = plotting.DEPTH_COLORS[depth]
-            if seeds is None:
-                ax.plot([], [], color=color, ls=ls, label=f"{name}: every lr diverged")
-                continue
-            style = {"ls": ls, "lw": 1.5}
-            text = f"{name} (lr {plotting.lr_text(entry['learning_rate'])})"
-            if entry.get("all_eligible_stuck"):
-                style = stuck_style.get(depth, style)
-                text = f"{name}: every lr that does not diverge is stuck"
-            plotting.plot_band(ax, seeds, optimum, text, color=color, **style)
-            if (depth, init) in moved:
-                late, runs_ = entry["moving_before_divergence"], moved[(depth, init)]
-                seeds_moved = ", ".join(str(int(s)) for s in runs_["seeds"])
-                for i, losses in enumerate(runs_["losses"]):
-                    plotting.plot_gap(
-                        ax, runs_["steps"], losses, optimum,
-                        None if i else (
-                            f"{name}, lr {plotting.lr_text(late['learning_rate'])}, seed "
-                            f"{seeds_moved} (of {len(late['visible_progress_at'])}): moves at "
-                            f"{_span(late['visible_progress_at'])}, diverges at "
-                            f"{_span(late['diverged_at'])}"),
-                        color=color, ls="-", lw=1.0, alpha=0.8)
-        session.decorate(ax, P, "Figure 5-left: depth 4 and 8, near-zero vs identity init (ℓ4)")
-        plotting.seeds_note(ax, len(config["seeds"]) + len(config["more_seeds"]))
+        figure, axes = plotting.plt.subplots(1, len(deep), figsize=(5.6 * len(deep), 4.4),
+                                             sharey=True, squeeze=False)
+        for ax, depth in zip(axes[0], deep):
+            for key in reference + [k for k in curves if k[0] == depth]:
+                _plot_model(ax, key, curves[key], moved.get(key), selected, optimum)
+            session.decorate(ax, P, f"depth {depth} against depth 1 (ℓ4)")
+            ax.yaxis.set_tick_params(labelleft=True)  # shared scale, numbers on both panels
+            plotting.seeds_note(ax, len(config["seeds"]) + len(config["more_seeds"]))
+        figure.suptitle("Figure 5-left: near-zero vs identity initialization, gradient descent",
+                        fontsize=11)
         session.save_figure(figure)
+
+
+def _plot_model(ax, key, seeds, late_runs, selected, optimum):
+    depth, init = key
+    entry = selected[f"depth {depth} {init}"]
+    ls = "-" if init == "near_zero" else "--"
+    name = "depth 1" if depth == 1 else f"depth {depth}, {init.replace('_', '-')} init"
+    color = plotting.DEPTH_COLORS[depth] if init == "identity" or depth == 1 else "#8c564b"
+    if seeds is None:
+        ax.plot([], [], color=color, ls=ls, label=f"{name}: every lr diverged")
+        return
+    rate = plotting.lr_text(entry["learning_rate"])
+    text = f"{name}, lr {rate}"
+    if entry.get("all_eligible_stuck"):
+        text = f"{name}, lr {rate}: stuck (so is every lr that does not diverge)"
+    plotting.plot_band(ax, seeds, optimum, text, color=color, ls=ls, lw=1.5)
+    if late_runs is not None:
+        late = entry["moving_before_divergence"]
+        seeds_moved = ", ".join(str(int(s)) for s in late_runs["seeds"])
+        for i, losses in enumerate(late_runs["losses"]):
+            plotting.plot_gap(
+                ax, late_runs["steps"], losses, optimum,
+                None if i else (f"{name}, lr {plotting.lr_text(late['learning_rate'])}, seed "
+                                f"{seeds_moved} (of {len(late['visible_progress_at'])}): moves at "
+                                f"{_span(late['visible_progress_at'])}, diverges at "
+                                f"{_span(late['diverged_at'])}"),
+                color=color, ls=":", lw=1.0, alpha=0.9)

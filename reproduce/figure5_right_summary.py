@@ -164,16 +164,18 @@ BOTTOM = {"total_loss": 0.0, "cross_entropy": 1e-3}
 TOP = {"total_loss": 6.0, "cross_entropy": 20.0}
 
 
-def plot(out_dir, config, include=None):
+def plot(out_dir, config, include=None) -> dict:
     """Two panels (total loss, cross-entropy); per model the median over seeds of the smoothed
-    curve with a min–max band (empty with one seed), and the raw curve of the tutorial's seed
-    (light) for the plotted models. `include`: the (model, k) runs to draw (default: all found)."""
+    curve with a min–max band (empty with one seed), and, for `raw_curve_models`, the raw curve
+    of the first seed (light). `include`: the (model, k) runs to draw (default: all found).
+    Returns what was drawn, per model (for the JSON)."""
     window = config["smoothing_window"]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
-    panels = (("total_loss", "batch loss (cross-entropy + L2)", "linear"),
-              ("cross_entropy", "batch cross-entropy (log scale)", "log"))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2))
+    panels = (("total_loss", "batch loss (cross-entropy + L2)", "linear", "total loss per batch"),
+              ("cross_entropy", "batch cross-entropy (log scale)", "log", "cross-entropy per batch"))
     seeds = seed_offsets(config)
-    for ax, (column, title, scale) in zip(axes, panels):
+    drawn = {}
+    for ax, (column, title, scale, ylabel) in zip(axes, panels):
         off_scale = []
         for name in config["models"]:
             runs = [mnist_run_files.read_losses(run_dir(out_dir, name, k) / "losses.csv") for k in seeds
@@ -186,7 +188,8 @@ def plot(out_dir, config, include=None):
             median = np.median(smoothed, axis=0)
             color = COLORS[name]
             label = LABELS[name] + (f", median of {len(runs)} seeds" if len(runs) > 1 else ", 1 seed")
-            if name in config["plotted_models"]:
+            raw = name in config["raw_curve_models"]
+            if raw:
                 ax.plot(iterations, runs[0][column][:n], color=color, alpha=0.18, linewidth=0.5)
                 width = 2.4 if name == "original" else 1.2  # the original drawn wider: the curves overlap
                 ax.plot(iterations, median, color=color, linewidth=width, label=label)
@@ -195,20 +198,27 @@ def plot(out_dir, config, include=None):
             if len(runs) > 1:
                 ax.fill_between(iterations, smoothed.min(axis=0), smoothed.max(axis=0), color=color, alpha=0.15,
                                 linewidth=0)
-            first = runs[0][column][0]
+            drawn[name] = {"seeds": len(runs), "median_with_min_max_band": len(runs) > 1,
+                           "raw_curve_of_the_first_seed": raw}
+            first = float(np.median([r[column][0] for r in runs]))
             if first > TOP[column]:
                 off_scale.append(f"{SHORT[name]} {first:.2f}")
         ax.set_yscale(scale)
         ax.set_xlabel("iteration")
+        ax.set_ylabel(ylabel)
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.set_ylim(BOTTOM[column], TOP[column])
         if off_scale:
-            ax.text(0.99, 0.02, "iteration 1, off scale: " + ", ".join(off_scale), transform=ax.transAxes,
-                    ha="right", va="bottom", fontsize=8, color="0.3")
-    axes[0].legend(loc="upper right", fontsize=9)
+            ax.text(0.99, 0.99, f"iteration 1, off scale ({'median over seeds' if len(seeds) > 1 else 'seed'}):\n"
+                    + ", ".join(off_scale), transform=ax.transAxes, ha="right", va="top", fontsize=7,
+                    color="0.3")
+    # Below the panels, where it covers no curve.
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8.5, bbox_to_anchor=(0.5, 0.0))
     fig.suptitle("Figure 5-right: MNIST convnet tutorial (TF1 momentum 0.9, batch 64), raw per-step loss (light) "
                  f"and its {window}-step trailing mean" + (" (band: min–max over seeds)" if len(seeds) > 1 else ""),
                  fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     save_figure(fig, out_dir / "figure5_right", dpi=150)
+    return drawn

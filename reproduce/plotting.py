@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import io
 import pathlib
+import re
 import warnings
 
 import matplotlib
+import matplotlib.text
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -38,12 +40,98 @@ def style():
         yield
 
 
+class LayoutWarning(UserWarning):
+    """A figure a reader would struggle with: an unlabelled axis, overlapping text, a legend over
+    data (`layout_problems`)."""
+
+
+_NUMBER = re.compile(r"^[-+]?(\d[\d,.]*|\.\d+)(e[-+]?\d+)?[KkM%]?$|^10\^[-+]?\d+$")
+
+
+def _numbered(axis) -> bool:
+    """Whether an axis' tick labels are numbers (not category names), mathtext included."""
+    shown = [t.get_text() for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+    plain = [re.sub(r"\\mathdefault|[${}\\]", "", t).replace("−", "-") for t in shown]
+    return bool(plain) and all(_NUMBER.match(t) for t in plain)
+
+
+def _drawn_tick_labels(figure) -> list:
+    """The tick labels matplotlib draws: those of ticks inside the view (labels of ticks outside
+    it keep stale positions and are not drawn)."""
+    labels = []
+    for ax in figure.axes:
+        if not ax.get_visible() or not ax.axison:
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            span = (high - low) or 1.0
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                inside = low - 1e-9 * span <= tick.get_loc() <= high + 1e-9 * span
+                for label in (tick.label1, tick.label2):
+                    if inside and label.get_visible() and label.get_text().strip():
+                        labels.append(label)
+    return labels
+
+
+def layout_problems(figure) -> list[str]:
+    """What would make `figure` hard to read, as sentences (empty: none):
+
+    - an axis with numeric tick labels and no axis label;
+    - two visible text elements (titles, labels, tick labels, legend entries, notes) whose
+      rendered extents overlap;
+    - a legend drawn over a plotted point of its own axes.
+    """
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    problems = []
+    for ax in figure.axes:
+        if not ax.get_visible() or not ax.axison:
+            continue
+        name = ax.get_title() or f"axes {figure.axes.index(ax)}"
+        for axis, label in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())):
+            if not label and _numbered(ax.xaxis if axis == "x" else ax.yaxis):
+                problems.append(f"{name!r}: the {axis} axis has no label")
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            box = legend.get_window_extent(renderer)
+            for line in ax.get_lines():
+                if not line.get_visible():
+                    continue
+                points = line.get_transform().transform(line.get_xydata())
+                points = points[np.isfinite(points).all(axis=1)]
+                inside = ((points[:, 0] > box.x0) & (points[:, 0] < box.x1)
+                          & (points[:, 1] > box.y0) & (points[:, 1] < box.y1))
+                if inside.any():
+                    problems.append(f"{name!r}: the legend covers data of {line.get_label()!r}")
+                    break
+    ticks = {id(t) for ax in figure.axes for axis in (ax.xaxis, ax.yaxis)
+             for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+             for t in (tick.label1, tick.label2)}
+    texts = [t for t in figure.findobj(matplotlib.text.Text)
+             if id(t) not in ticks and t.get_visible() and t.get_text().strip()]
+    texts += _drawn_tick_labels(figure)
+    boxes = []
+    for text in texts:
+        try:
+            boxes.append((text, text.get_window_extent(renderer)))
+        except RuntimeError:
+            continue
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1:]:
+            if box_a.width and box_b.width and box_a.overlaps(box_b):
+                problems.append(f"text {a.get_text()!r} overlaps {b.get_text()!r}")
+    return problems
+
+
 def save_figure(figure, stem, dpi: int = 130, **savefig_kwargs) -> pathlib.Path:
-    """Write `stem`.png and `stem`.pdf and close the figure.
+    """Write `stem`.png and `stem`.pdf and close the figure; warn (`LayoutWarning`) of every
+    `layout_problems` first.
 
     The PDF gets no creation date, so re-plotting unchanged results leaves the file unchanged.
     """
     stem = pathlib.Path(stem)
+    for problem in layout_problems(figure):
+        warnings.warn(f"{stem.name}: {problem}", LayoutWarning, stacklevel=2)
     # Rendered in memory, then written atomically: a Ctrl-C never leaves half a picture.
     for suffix, options in ((".png", {"dpi": dpi}), (".pdf", {"metadata": {"CreationDate": None}})):
         buffer = io.BytesIO()
@@ -99,6 +187,14 @@ def decorate_gap_axes(ax, p, optimum, reference, provenance, title=None, thresho
     if label:
         ax.text(0.01, 0.01, label, transform=ax.transAxes, fontsize=7,
                 color="#a00000" if provenance["partial"] else "0.35", ha="left", va="bottom")
+
+
+def log_iterations(ax, first_step: int):
+    """A logarithmic iteration axis from the first recorded step after 0 (step 0 is masked): the
+    first hundreds of iterations get as much room as the last tens of thousands."""
+    ax.set_xscale("log", nonpositive="mask")
+    ax.set_xlim(left=first_step)
+    ax.set_xlabel("iteration (log scale)")
 
 
 def lr_text(lr) -> str:

@@ -93,44 +93,130 @@ def test_seed_summary_median_and_range():
 
 
 def test_comparisons_and_their_combination():
-    assert atlas_claims.compare([1, 2], [3, 4]) == "clear"
-    assert atlas_claims.compare([1, 3.5], [3, 4]) == "median"
+    assert atlas_claims.compare([1, 2], [3, 4]) == "for"
+    assert atlas_claims.compare([1, 3.5], [3, 4]) == "tie"  # medians in order is not enough
     assert atlas_claims.compare([3, 4], [1, 2]) == "against"
-    starts_slow_ends_low = {"area": [3, 4], "end": [1, 2]}
-    assert atlas_claims.compare_both({"area": [1, 2], "end": [1, 2]},
-                                     {"area": [3, 4], "end": [3, 4]}) == "clear"
-    assert atlas_claims.compare_both(starts_slow_ends_low, {"area": [1, 2], "end": [3, 4]}) \
-        == "mixed"
-    assert atlas_claims.compare_both({"area": [3, 4], "end": [3, 4]},
-                                     {"area": [1, 2], "end": [1, 2]}) == "against"
-    assert atlas_claims.combine(["clear", "clear"]) == "holds"
-    assert atlas_claims.combine(["clear", "mixed"]) == "partly"
-    assert atlas_claims.combine(["clear", "against"]) == "partly"
+    assert atlas_claims.compare([1, math.inf], [2, 3]) == "tie"
+    assert atlas_claims.combine(["for", "for"]) == "holds"
+    assert atlas_claims.combine(["for", "tie"]) == "inconclusive"
+    assert atlas_claims.combine(["tie", "tie"]) == "inconclusive"
+    assert atlas_claims.combine(["for", "against", "tie"]) == "mixed"
+    assert atlas_claims.combine(["against", "tie"]) == "inconclusive"
     assert atlas_claims.combine(["against", "against"]) == "fails"
+
+
+def test_area_and_end_are_separate_comparisons():
+    starts_slow_ends_low = {"area": [3, 4], "end": [1, 2]}
+    starts_fast_ends_high = {"area": [1, 2], "end": [3, 4]}
+    claim = atlas_claims.speed_claim([("A", "B")], {"A": starts_slow_ends_low,
+                                                    "B": starts_fast_ends_high}, {})
+    assert claim["comparisons"] == {"A faster than B, area": "against",
+                                    "A faster than B, end": "for"}
+    assert claim["outcome"] == "mixed"
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_swapping_the_two_sides_turns_for_into_against_and_holds_into_fails(seed):
+    """The same bar both ways, on random seed ranges (ties included): the claim "B faster than
+    A" has every comparison and the outcome of "A faster than B" mirrored."""
+    rng = np.random.default_rng(seed)
+    measures = {name: {m: list(rng.integers(0, 6, size=3) + rng.random()) for m in ("area", "end")}
+                for name in "ABC"}
+    pairs = [("A", "B"), ("C", "B")][:1 + seed % 2]
+    forward = atlas_claims.speed_claim(pairs, measures, {})
+    backward = atlas_claims.speed_claim([(b, a) for a, b in pairs], measures, {})
+    mirror = {"for": "against", "against": "for", "tie": "tie", "holds": "fails", "fails": "holds",
+              "mixed": "mixed", "inconclusive": "inconclusive"}
+    assert list(backward["comparisons"].values()) == [mirror[c] for c in forward["comparisons"].values()]
+    assert backward["outcome"] == mirror[forward["outcome"]]
 
 
 LIMITS = {**atlas_claims.THRESHOLDS, "late_start_after": 15}
 STUCK, MOVES_LATE, MOVES_EARLY = [1.0] * 5, [1.0, 1.0, 0.95, 0.5, 0.3], [1.0, 0.5, 0.3, 0.2, 0.1]
+LATE_THEN_STALLS = [1.0, 1.0, 0.95, 0.5, 0.6]
 
 
-def test_late_start_and_stuck_definitions_by_hand():
+def test_late_start_by_hand():
+    run = _run([STUCK, STUCK, MOVES_LATE, [1.0, 1.0, 0.5, NAN, NAN], MOVES_EARLY, LATE_THEN_STALLS],
+               [1e-3, 1e-3, 1e-2, 1e-2, 1e-1, 1e-1], seeds=[0, 1, 0, 1, 0, 1],
+               diverged=[-1, -1, -1, 30, -1, -1])
+
+    def at(rows, horizon=40):
+        return atlas_claims.late_start(run, {"learning_rate": 1.0, "rows": rows}, horizon, LIMITS)
+
+    # MOVES_LATE: visible progress at 30 (> 15), then keeps converging: for.
+    assert at([2])["seeds"] == ["for"] and at([2])["first_progress"] == [30]
+    assert at([2, 2])["outcome"] == "holds"
+    assert at([0])["seeds"] == ["tie"]  # never moves: neither early nor late
+    assert at([3])["seeds"] == ["tie"]  # starts late (20), then diverges at 30
+    assert at([5])["seeds"] == ["tie"]  # starts late, then its loss goes back up
+    assert at([4])["seeds"] == ["against"] and at([4, 4])["outcome"] == "fails"  # starts at 10
+    assert at([2, 4])["outcome"] == "mixed" and at([2, 0])["outcome"] == "inconclusive"
+    assert at([2], horizon=15)["outcome"] == "n/a"  # a start after 15 cannot be seen by 15
+    none = atlas_claims.late_start(run, {"learning_rate": None, "rows": []}, 40, LIMITS)
+    assert none["outcome"] == "inconclusive"
+
+
+def test_stuck_by_hand():
     run = _run([STUCK, STUCK, MOVES_LATE, [1.0, 1.0, 0.5, NAN, NAN]], [1e-3, 1e-3, 1e-2, 1e-2],
                seeds=[0, 1, 0, 1], diverged=[-1, -1, -1, 30])
-    rates = [1e-3, 1e-2]
-    late = atlas_claims._late_start(run, {"learning_rate": 1e-3, "rows": [0, 1]}, 40, rates,
-                                    LIMITS)
-    assert late["outcome"] == "partly"  # the selected rate is stuck; 1e-2 moves at 20 and 30
-    assert late["first_progress_by_rate"] == {"0.001": [None, None], "0.01": [30, 20]}
-    held = atlas_claims._late_start(run, {"learning_rate": 1e-2, "rows": [2, 3]}, 40, rates,
-                                    LIMITS)
-    assert held["outcome"] == "holds"
-    assert atlas_claims._late_start(run, {"learning_rate": 1e-3, "rows": [0, 1]}, 10, rates,
-                                    LIMITS)["outcome"] == "fails"  # nothing moves by 10
-    # Stuck: seed 0 at 1e-2 converges (moves, never diverges), seed 1 diverges: partly.
-    assert atlas_claims._stuck(run, 40, rates, LIMITS)["outcome"] == "partly"
-    assert atlas_claims._stuck(run, 10, rates, LIMITS)["outcome"] == "holds"
-    every_seed = _run([MOVES_EARLY, MOVES_LATE], [1e-2, 1e-2], seeds=[0, 1])
-    assert atlas_claims._stuck(every_seed, 40, [1e-2], LIMITS)["outcome"] == "fails"
+    # 1e-3: both stuck (for); 1e-2: seed 0 converges, seed 1 diverges (tie).
+    found = atlas_claims.stuck(run, 40, [1e-3, 1e-2], LIMITS)
+    assert found["by_rate"] == {"0.001": "for", "0.01": "tie"} and found["outcome"] == "inconclusive"
+    assert atlas_claims.stuck(run, 10, [1e-3, 1e-2], LIMITS)["outcome"] == "holds"  # none moved yet
+    every_seed = _run([MOVES_EARLY, MOVES_LATE, STUCK, STUCK], [1e-2, 1e-2, 1e-3, 1e-3],
+                      seeds=[0, 1, 0, 1])
+    assert atlas_claims.stuck(every_seed, 40, [1e-2], LIMITS)["outcome"] == "fails"
+    assert atlas_claims.stuck(every_seed, 40, [1e-2, 1e-3], LIMITS)["outcome"] == "mixed"
+
+
+def _emulation_runs(deep, e2e, deep_wide=None, diverged=(-1, -1)):
+    return {(4, 2, w, kind): _run(curves, [1e-3] * len(curves), seeds=list(range(len(curves))),
+                                  diverged=list(diverged) if kind == "deep" and w == 1 else None)
+            for w, kind, curves in [(1, "deep", deep), (1, "e2e", e2e),
+                                    (100, "deep", deep_wide or deep), (100, "e2e", e2e)]}
+
+
+def test_figure2_agreement_and_pairs_that_are_not_comparable():
+    gaps = {4: (0.0, 1.0)}
+    same = atlas_claims.emulation(_emulation_runs([MOVES_EARLY] * 2, [MOVES_EARLY] * 2), gaps, 40,
+                                  LIMITS)
+    assert same["fig2_emulation"]["outcome"] == "holds" and same["fig2_width"]["outcome"] == "holds"
+    apart = atlas_claims.emulation(_emulation_runs([MOVES_EARLY] * 2, [MOVES_LATE] * 2), gaps, 40,
+                                   LIMITS)
+    assert apart["fig2_emulation"]["outcome"] == "fails"
+    one_seed = atlas_claims.emulation(_emulation_runs([MOVES_EARLY] * 2, [MOVES_EARLY, MOVES_LATE]),
+                                      gaps, 40, LIMITS)
+    assert one_seed["fig2_emulation"]["pairs"]["l4 depth 2 width 1"]["comparison"] == "tie"
+    # Two stuck curves are identical, yet not agreement: not comparable.
+    stuck = atlas_claims.emulation(_emulation_runs([STUCK] * 2, [STUCK] * 2), gaps, 40, LIMITS)
+    assert stuck["fig2_emulation"]["outcome"] == "inconclusive"
+    assert stuck["fig2_emulation"]["pairs"]["l4 depth 2 width 1"] == {
+        "comparison": "not comparable", "why": "seed 0 makes no visible progress",
+        "decades": [0.0, 0.0]}
+    diverging = atlas_claims.emulation(
+        _emulation_runs([MOVES_EARLY, [1.0, 0.5, NAN, NAN, NAN]], [MOVES_EARLY] * 2,
+                        deep_wide=[MOVES_EARLY] * 2, diverged=(-1, 20)),
+        gaps, 40, LIMITS)
+    pairs = diverging["fig2_emulation"]["pairs"]
+    assert pairs["l4 depth 2 width 1"]["comparison"] == "not comparable"
+    assert pairs["l4 depth 2 width 100"]["comparison"] == "for"
+    assert diverging["fig2_emulation"]["outcome"] == "holds"  # over the comparable pair only
+
+
+def test_settings_that_select_the_same_runs_count_once():
+    config = {"normalizations": {"z-score": None}}
+
+    def cell(rule, horizon, rate):
+        claim = {"outcome": "holds", "decided_by": {"l4 GD depth 1": 1e-3, "l4 AdaGrad depth 1": rate}}
+        return {"normalization": "z-score", "learning_rate_grid": "paper", "horizon": horizon,
+                "selection_rule": rule, "claims": {"fig4l_adagrad_slower": claim}}
+
+    cells = [cell("area", 100, 1e-2), cell("final", 100, 1e-2), cell("fastest", 100, 1e-1),
+             cell("area", 50, 1e-2)]
+    summary = atlas_claims.summarize(cells, config)["fig4l_adagrad_slower"]
+    assert summary["cells"] == 4 and summary["n"] == 3 and summary["holds"] == 3
+    assert summary["at_the_figures_setting"] == "holds"
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,6 +252,7 @@ def test_atlas_quick_on_jax_killed_resumes_to_the_uninterrupted_results(tmp_path
     a, b = (json.loads((tmp_path / name / "atlas" / "atlas.json").read_text())
             for name in ("killed", "straight"))
     assert a["versions"]["keras_backend"] == "jax"
+    assert "LayoutWarning" not in resumed.stderr + straight.stderr  # the heatmap reads well
     assert a["timing"]["runs_reused_from_run_store"] == 12
     assert b["timing"]["runs_reused_from_run_store"] == 0
     # Same backend, same runs: the resumed atlas is the uninterrupted one, number for number.
@@ -179,7 +266,10 @@ def test_atlas_quick_on_jax_killed_resumes_to_the_uninterrupted_results(tmp_path
     for cell in cells:
         assert set(cell["claims"]) == set(atlas_claims.CLAIMS), cell
         for claim in cell["claims"].values():
-            assert claim["outcome"] in ("holds", "partly", "fails", "n/a")
+            assert claim["outcome"] in ("holds", "mixed", "inconclusive", "fails", "n/a")
     for name, entry in b["results"]["summary"].items():
-        assert entry["holds"] + entry["partly"] + entry["fails"] == entry["settings"] > 0, name
-    assert b["results"]["claims"]["claims"] == json.loads(json.dumps(atlas_claims.CLAIMS))
+        assert sum(entry[k] for k in atlas_claims.OUTCOMES) == entry["n"] > 0, name
+        assert entry["n"] <= entry["cells"]
+    described = b["results"]["claims"]
+    assert described["claims"] == json.loads(json.dumps(atlas_claims.CLAIMS))
+    assert described["version"] == 2 and [c["version"] for c in described["changelog"]] == [0, 1, 2]
