@@ -192,7 +192,7 @@ def info(data_dir=None) -> str:
 
         from tf_overparam.datasets import find_local_data
 
-        provenance = importlib.import_module(experiments().__name__ + ".provenance")
+        provenance = importlib.import_module(experiments().__name__ + ".lab.provenance")
         device = provenance.device_description()
     lines = [f"python        {platform.python_version()} ({sys.executable})"]
     for package in PACKAGES:

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_mnist.py [--rounds 7] [--steps 50] [--jit {off,on,both}] [--data-dir DIR]
 
-Both models train with the exact step of the reproduction (`reproduce.mnist_trainer.Trainer`:
+Both models train with the exact step of the reproduction (`reproduce.lab.mnist_trainer.Trainer`:
 TF1 momentum, staircase rate, L2, dropout, batch 64 in the tutorial's data order) on the Keras
 backend in use: on TensorFlow compiled as a `tf.function` loop of `--steps` steps (`--jit`
 XLA-compiles the step; TensorFlow only), on JAX a jitted step per call, on PyTorch eager steps. The models alternate, one chunk each per round, after a
@@ -23,8 +23,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from reproduce import mnist_trainer  # noqa: E402
-from reproduce import mnist_tutorial as mt  # noqa: E402
+from reproduce.lab import mnist_trainer  # noqa: E402
+from reproduce.lab import mnist_tutorial as mt  # noqa: E402
 
 
 def training_data(data_dir):

@@ -28,8 +28,8 @@ from tf_overparam_cli import reproduce_parser
 
 from . import PARTS
 from . import figure_module
-from . import progress
-from . import records
+from .lab import progress
+from .lab import records
 
 
 class Outcome(NamedTuple):
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the parts `args` asks for; print a summary after `all`; return the exit status."""
     out_root = out_folder(args)
     if args.figure == "report":
-        from . import report
+        from .experiments import report
 
         for what, path in report.run(out_root).items():
             print(f"{what}: {path}")

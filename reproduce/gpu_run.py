@@ -52,9 +52,10 @@ def main(argv=None) -> int:
     args = parse(argv)
     import keras
 
-    from . import figure4_right, figure5_right, mnist_trainer
-    from .provenance import software_versions
-    from .records import write_json
+    from .experiments import figure4_right, figure5_right
+    from .lab import mnist_trainer
+    from .lab.provenance import software_versions
+    from .lab.records import write_json
 
     root = pathlib.Path(args.out_root or ("results_quick" if args.quick else "results"))
     parts = [p for p in args.parts.split(",") if p]

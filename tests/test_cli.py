@@ -24,8 +24,8 @@ from rich.console import Console
 import reproduce
 import tf_overparam_cli
 from reproduce import __main__ as cli
-from reproduce import progress
-from reproduce import run_store
+from reproduce.lab import progress
+from reproduce.lab import run_store
 from tf_overparam.datasets import DataNotFoundError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def test_the_figure_table_has_every_module_and_the_measured_times():
     assert list(reproduce.PARTS)[0] == "theory" and list(reproduce.PARTS)[-1] == "atlas"
     assert reproduce.PARTS["figure3"].full_time == "203 s"
     for name in reproduce.PARTS:
-        assert (ROOT / "reproduce" / f"{name}.py").is_file(), name
+        assert (ROOT / "reproduce" / "experiments" / f"{name}.py").is_file(), name
     with pytest.raises(ValueError, match="figure must be one of"):
         reproduce.figure_module("figure9")
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from reproduce import __main__ as cli
-from reproduce import figure5_right
-from reproduce import mnist_run_files
-from reproduce import mnist_tutorial as tutorial
+from reproduce.experiments import figure5_right
+from reproduce.lab import mnist_run_files
+from reproduce.lab import mnist_tutorial as tutorial
 
 
 def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path, capsys):

@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from reproduce import run_store
-from reproduce.run_store import Request, RunStore
+from reproduce.lab import run_store
+from reproduce.lab.run_store import Request, RunStore
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""The theory (tf_overparam.theory, and the figure problems in reproduce.theory_problems):
+"""The theory (tf_overparam.theory, and the figure problems in reproduce.experiments.theory_problems):
 Section 3, Section 7, Claim 1, Theorem 2 against independent numpy oracles."""
 
 import json
@@ -9,7 +9,7 @@ import scipy.integrate
 from numpy_oracles import eq9_direction
 from numpy_oracles import eq11_direction
 
-from reproduce import theory_problems as problems
+from reproduce.experiments import theory_problems as problems
 from tf_overparam import theory
 from tf_overparam.optimal_loss import optimal_loss
 
@@ -304,7 +304,7 @@ def test_end_to_end_trajectory_matches_numpy_eq11_loop(warmup_problem):
 
 
 def test_quick_run_writes_figures_and_numbers(tmp_path):
-    from reproduce import theory as figure
+    from reproduce.experiments import theory as figure
 
     summary = figure.run(out_dir=tmp_path / "theory", data_dir=None, quick=True)
     for stem in ("warmup", "two_point", "claim1_spectrum", "theorem2"):

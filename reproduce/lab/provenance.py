@@ -54,7 +54,8 @@ def invocation(name: str, out_dir, data_dir, quick: bool) -> str:
     run from Python, the call."""
     from tf_overparam_cli import command_line
 
-    return command_line() or (f"{__package__}.{name}.run(out_dir={str(out_dir)!r}, "
+    experiments = __package__.rsplit(".", 1)[0] + ".experiments"
+    return command_line() or (f"{experiments}.{name}.run(out_dir={str(out_dir)!r}, "
                               f"data_dir={None if data_dir is None else str(data_dir)!r}, "
                               f"quick={bool(quick)})")
 

@@ -21,10 +21,10 @@ import pathlib
 
 import numpy as np
 
-from . import configs
-from . import plotting
-from . import selection
-from .session import FigureSession
+from ..lab import configs
+from ..lab import plotting
+from ..lab import selection
+from ..lab.session import FigureSession
 
 CONFIG = {
     "losses": [2, 4],

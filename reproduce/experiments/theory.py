@@ -8,8 +8,8 @@
     theorem2.png/.pdf       Theorem 2: ∮ F around Γ_{r,R} against Lemma 3
     theory.json             every setting and every number, written after each part
 
-Data flow: config → `compute_*` (with `tf_overparam.theory` and `reproduce.theory_problems`)
-→ numbers → `reproduce.theory_plots.plot_*` and theory.json. Every end-to-end update goes
+Data flow: config → `compute_*` (with `tf_overparam.theory` and `reproduce.experiments.theory_problems`)
+→ numbers → `reproduce.experiments.theory_plots.plot_*` and theory.json. Every end-to-end update goes
 through `tf_overparam.ops.end_to_end_update`, every field value through `end_to_end_direction`.
 """
 
@@ -20,13 +20,13 @@ import time
 
 import numpy as np
 
-from . import configs
+from ..lab import configs
 from . import theory_problems as problems
-from .provenance import device_description
-from .provenance import invocation
-from .provenance import software_versions
-from .records import write_interim
-from .records import write_result
+from ..lab.provenance import device_description
+from ..lab.provenance import invocation
+from ..lab.provenance import software_versions
+from ..lab.records import write_interim
+from ..lab.records import write_result
 from .theory_plots import plot_claim1  # noqa: F401 - the notebook draws with these
 from .theory_plots import plot_theorem2  # noqa: F401
 from .theory_plots import plot_two_point  # noqa: F401

@@ -28,7 +28,7 @@ is reproduced and the comment says how:
 The port is Keras 3 only (keras.ops, keras.random, a Keras optimizer): it runs on the
 TensorFlow, JAX and PyTorch backends, and imports TensorFlow only on the TensorFlow backend.
 One step's arithmetic is written once here (`take_batch`, `objective`, `current_learning_rate`,
-the TF1-momentum rule); `reproduce.mnist_trainer` runs it per backend (`Trainer`: a tf.function
+the TF1-momentum rule); `reproduce.lab.mnist_trainer` runs it per backend (`Trainer`: a tf.function
 loop on TensorFlow, a jitted `lax.scan` of stateless steps on JAX, eager steps on PyTorch) and
 adds what a long run needs (`train_model`: per-step losses in a CSV, the validation error every
 100 steps as the original's EVAL_FREQUENCY, checkpoints, resuming).

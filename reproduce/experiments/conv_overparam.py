@@ -11,7 +11,7 @@
                               skips them, so a killed run resumes at the first unfinished one)
 
 Models, all from the TensorFlow MNIST tutorial's convnet (the architecture of
-`reproduce.mnist_tutorial.build_model`, rebuilt here with Keras only so that this runs on the
+`reproduce.lab.mnist_tutorial.build_model`, rebuilt here with Keras only so that this runs on the
 JAX backend too): "original"; "dense" (`overparameterize(original, depth=2)`, the paper's
 Appendix B.2: fc1 and fc2 become products of two matrices); "dense_conv" (conv1 and conv2 too,
 `layer_types=(Dense, Conv2D)`: 5×5×1×25·25×32 and 5×5×32×64·64×64). New factors are initialized
@@ -39,16 +39,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tf_overparam  # noqa: E402
-from . import configs  # noqa: E402
-from .plotting import save_figure  # noqa: E402
-from .plotting import style  # noqa: E402
-from .provenance import invocation  # noqa: E402
-from .provenance import software_versions  # noqa: E402
-from .records import move_aside  # noqa: E402
-from .records import read_json_object  # noqa: E402
-from .records import rounded  # noqa: E402
-from .records import write_json  # noqa: E402
-from .records import write_result  # noqa: E402
+from ..lab import configs  # noqa: E402
+from ..lab.plotting import save_figure  # noqa: E402
+from ..lab.plotting import style  # noqa: E402
+from ..lab.provenance import invocation  # noqa: E402
+from ..lab.provenance import software_versions  # noqa: E402
+from ..lab.records import move_aside  # noqa: E402
+from ..lab.records import read_json_object  # noqa: E402
+from ..lab.records import rounded  # noqa: E402
+from ..lab.records import write_json  # noqa: E402
+from ..lab.records import write_result  # noqa: E402
 
 CONFIG = {
     "datasets": ["mnist", "fashion"],

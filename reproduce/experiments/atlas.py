@@ -1,13 +1,13 @@
 """The robustness atlas: does each regression verdict survive the choices the paper leaves open?
 
-Every claim of the README's verdict table (`reproduce.atlas_claims.CLAIMS`, each with a written
+Every claim of the README's verdict table (`reproduce.experiments.atlas_claims.CLAIMS`, each with a written
 definition of "holds", "partly" and "fails") is evaluated on every point of a declared grid:
 
 - normalization: z-score of features and target (the figures' choice, and that of an independent
   PyTorch reproduction); features min-max scaled to [0, 1], target z-scored; features z-scored
   within each measurement batch (the usual drift compensation for this sensor data), target
   z-scored globally;
-- learning-rate selection rule: the four of `reproduce.selection.SELECTION_RULES`;
+- learning-rate selection rule: the four of `reproduce.lab.selection.SELECTION_RULES`;
 - horizon: 25K, 50K and 100K iterations (one 100K run serves all three; Figure 2's emulation
   runs are the figure's own 50K runs, so its claims have no 100K column);
 - learning-rate grid: the paper's, and the paper's with the geometric midpoints of its
@@ -26,12 +26,12 @@ import itertools
 import pathlib
 
 from . import atlas_claims
-from . import configs
+from ..lab import configs
 from . import figure2
 from . import figure4_left
 from . import figure4_right
-from . import selection
-from .session import FigureSession
+from ..lab import selection
+from ..lab.session import FigureSession
 
 #: Geometric midpoints of neighbouring points of the paper's grid, to 2 significant digits.
 MIDPOINT_RATES = (2.2e-5, 7.1e-5, 2.2e-4, 7.1e-4, 2.2e-3, 7.1e-3, 2.2e-2, 7.1e-2, 2.2e-1)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import pathlib
 
-from . import configs
-from . import plotting
-from .session import FigureSession
+from ..lab import configs
+from ..lab import plotting
+from ..lab.session import FigureSession
 
 P = 4
 

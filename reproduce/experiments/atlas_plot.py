@@ -9,7 +9,7 @@ colour (Okabe–Ito, safe for the common colour-vision deficiencies) and by hatc
 
 from __future__ import annotations
 
-from . import plotting
+from ..lab import plotting
 from .atlas_claims import CLAIMS
 from .atlas_claims import OUTCOMES
 

@@ -1,5 +1,5 @@
 """The MNIST tutorial's training loop on any Keras backend (TensorFlow, JAX, PyTorch), with
-checkpoints and resuming: `Trainer` and `train_model` for `reproduce.mnist_tutorial`'s port.
+checkpoints and resuming: `Trainer` and `train_model` for `reproduce.lab.mnist_tutorial`'s port.
 
 Every backend runs the same step (`mnist_tutorial.take_batch`, `objective`,
 `current_learning_rate` and `TF1Momentum`, whose rule is `tf_overparam.fullbatch.tf1_momentum`):

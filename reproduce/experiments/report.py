@@ -20,7 +20,7 @@ from .atlas_claims import CLAIMS
 from .atlas_claims import OUTCOMES
 from .atlas_claims import evidence_key
 from .atlas_claims import figures_setting
-from .records import write_atomically
+from ..lab.records import write_atomically
 
 BEGIN, END = "<!-- verdicts:begin -->", "<!-- verdicts:end -->"
 FIGURES = ("figure2", "figure3", "figure4_left", "figure4_right", "figure5_left",

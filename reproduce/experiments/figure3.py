@@ -10,7 +10,7 @@ figure3.json into DIR/figure3 (default results/figure3).
 Choices where the paper is silent (also in CONFIG and the JSON): 100,000 iterations (the horizon
 the paper states for Figure 5-left, whose "setup is identical to that of Figure 3-right"), the
 loader's default normalization (features and target standardized), one seed (0), the selection
-rule of `reproduce.selection` (smallest mean log10 relative gap among runs that never diverged).
+rule of `reproduce.lab.selection` (smallest mean log10 relative gap among runs that never diverged).
 The same grids are also run under the loader's other normalizations (a sensitivity check).
 """
 
@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import pathlib
 
-from . import configs
-from . import plotting
-from . import selection
-from .session import FigureSession
+from ..lab import configs
+from ..lab import plotting
+from ..lab import selection
+from ..lab.session import FigureSession
 
 CONFIG = {
     "losses": [2, 4],

@@ -11,7 +11,7 @@ AdaGrad and AdaDelta follow Keras 3's update rules (AdaGrad initial_accumulator_
 epsilon 1e-7; AdaDelta rho 0.95 and TensorFlow 1's epsilon 1e-8, Keras' being 1e-7); the rules
 (`tf_overparam.fullbatch.adagrad` / `adadelta`) are tested against `keras.optimizers.Adagrad` /
 `Adadelta`. Depth-1 plain GD is drawn too, as the reference the caption refers to. Grid, horizon
-and selection rule: those of Figure 3 (`reproduce.configs.GRID`); the GD runs are Figure 3's
+and selection rule: those of Figure 3 (`reproduce.lab.configs.GRID`); the GD runs are Figure 3's
 (shared run store).
 """
 
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import pathlib
 
-from . import configs
-from . import plotting
-from .session import FigureSession
+from ..lab import configs
+from ..lab import plotting
+from ..lab.session import FigureSession
 
 P = 4
 

@@ -12,7 +12,7 @@
     <model>/losses.csv       iteration, total_loss, cross_entropy, learning_rate (appended as
                              the run goes); <model>/checkpoint.npz; <model>/result.json
 
-Models: "original" (the tutorial, `reproduce.mnist_tutorial.build_model`), "overparameterized"
+Models: "original" (the tutorial, `reproduce.lab.mnist_tutorial.build_model`), "overparameterized"
 (`tf_overparam.overparameterize(original, depth=2)`: 3,136×512 → 3,136×512·512×512 and 512×10 →
 512×10·10×10; the new matrices carry no L2 term, see `build_overparameterized`) and, in the full
 run only, "overparameterized_l2_all" (the same with the L2 term on the new matrices too), a
@@ -31,9 +31,9 @@ runs, ≈8.5 h), 1 with --quick. k = 0 writes `<model>/`,
 k ≥ 1 `<model>_seed<k>/`. The JSON adds "by_seed" and "over_seeds" (median, min, max of every
 ratio and the test error; ratios against the original model of the same seed); the plot a
 min–max band over seeds. `run(summary_only=True)` summarizes the complete runs found without
-training (runs made in several calls). Summaries and plot: `reproduce.figure5_right_summary`.
+training (runs made in several calls). Summaries and plot: `reproduce.experiments.figure5_right_summary`.
 
-Runs on any Keras backend (`reproduce.mnist_trainer`): TensorFlow, JAX or PyTorch, the last two
+Runs on any Keras backend (`reproduce.lab.mnist_trainer`): TensorFlow, JAX or PyTorch, the last two
 without TensorFlow installed. Resume a checkpoint on the backend that wrote it (dropout masks
 differ between backends).
 """
@@ -44,17 +44,17 @@ import numbers
 import os
 import pathlib
 
-from . import configs
-from . import mnist_run_files
-from . import mnist_trainer
-from . import mnist_tutorial as tutorial
+from ..lab import configs
+from ..lab import mnist_run_files
+from ..lab import mnist_trainer
+from ..lab import mnist_tutorial as tutorial
 from .figure5_right_summary import (COLORS, LABELS, SHORT, first_iteration_below, plot,  # noqa: F401
                                     ratio_by_range, run_dir, seed_offsets, smooth, summarize,
                                     summarize_losses)
-from .provenance import invocation
-from .provenance import software_versions
-from .records import write_interim
-from .records import write_result
+from ..lab.provenance import invocation
+from ..lab.provenance import software_versions
+from ..lab.records import write_interim
+from ..lab.records import write_result
 
 # Every setting is written to figure5_right.json. The thresholds and the smoothing were fixed
 # before the full runs were made; nothing here was tuned toward the paper's picture.

@@ -13,7 +13,7 @@ figure5_left.png/.pdf and figure5_left.json into DIR/figure5_left.
 
 Identity initialization: 1 added to the diagonal of every factor, rectangular ones included
 (paper Appendix B.1), on top of the N(0, 0.01²) noise. Grid, horizon and selection rule: those of
-Figure 3 (`reproduce.configs.GRID`); the depth-1 run is Figure 3's (shared run store).
+Figure 3 (`reproduce.lab.configs.GRID`); the depth-1 run is Figure 3's (shared run store).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import pathlib
 
 import numpy as np
 
-from . import configs
-from . import plotting
-from . import selection
-from .session import FigureSession
+from ..lab import configs
+from ..lab import plotting
+from ..lab import selection
+from ..lab.session import FigureSession
 
 P = 4
 #: "visible progress": the loss has fallen below this fraction of its initial value.
