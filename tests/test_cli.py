@@ -84,6 +84,45 @@ def test_the_figure_table_has_every_module_and_the_measured_times():
         reproduce.figure_module("figure9")
 
 
+# ---- settings -----------------------------------------------------------------------------------
+
+def test_show_config_prints_the_config_with_the_settings_and_runs_nothing(tmp_path, capsys):
+    status = cli.main(["figure3", "--quick", "--set", "steps=50", "--set", "learning_rates=[1e-3]",
+                       "--show-config", "--out", str(tmp_path / "out")])
+    assert status == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["steps"] == 50 and config["learning_rates"] == [1e-3]
+    assert config["losses"] == [2, 4]  # the rest as --quick has it
+    assert not (tmp_path / "out").exists()
+
+
+def test_settings_reach_the_run_and_its_json(tmp_path, shared_data_dir):
+    out = tmp_path / "out"
+    assert cli.main(["figure4_right", "--quick", "--set", "steps=60", "--set", "record_every=20",
+                     "--out", str(out), "--data-dir", str(shared_data_dir)]) == 0
+    record = json.loads((out / "figure4_right" / "figure4_right.json").read_text())
+    assert record["settings"] == {"steps": 60, "record_every": 20}
+    assert record["config"]["steps"] == 60
+    assert all(run["settings"]["steps"] == 60 for run in record["runs"].values())
+    assert record["command"].endswith("--set steps=60 --set record_every=20 --out "
+                                      f"{out} --data-dir {shared_data_dir}")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["figure3", "--set", "steps=2.5"], "setting 'steps' must be an integer (like 100000), got 2.5"),
+    (["figure3", "--set", "normalisation=minmax"], "no setting 'normalisation'; settings: depths, "),
+    (["atlas", "--set", "adam.beta=1"], "no setting 'adam.beta' of 'adam'"),
+    (["report", "--set", "steps=1"], "report has no settings"),
+    (["theory", "figure3", "--set", "theory:steps=1"], "--set for theory: no setting 'steps'"),
+])
+def test_bad_settings_are_usage_errors_naming_the_valid_keys(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv + ["--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 # ---- missing data -----------------------------------------------------------------------------
 
 def test_missing_data_is_one_message_and_exit_3_without_traceback(tmp_path):

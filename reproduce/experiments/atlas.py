@@ -75,24 +75,30 @@ QUICK = {"normalizations": {"z-score": ["standardize", "standardize"],
                                                                      "more_seeds")}}
 
 
-def run(out_dir=pathlib.Path("results/atlas"), data_dir=None, quick=False) -> dict:
+def make_config(quick=False, settings=None) -> dict:
+    """The atlas's settings: its own, with the emulation (Figure 2's), Adam (Figure 4-right's)
+    and the adaptive methods (Figure 4-left's) taken from those figures; then `settings`."""
     config = configs.make_config(CONFIG, QUICK, quick, replace=("normalizations",))
-    settings = {"emulation": configs.make_config(figure2.CONFIG, figure2.QUICK, quick),
-                "adam": configs.make_config(figure4_right.CONFIG, figure4_right.QUICK, quick),
-                "adaptive": configs.make_config(figure4_left.CONFIG, figure4_left.QUICK, quick)}
-    config["emulation"] = {k: settings["emulation"][k] for k in (
+    figures = {"emulation": figure2.make_config(quick), "adam": figure4_right.make_config(quick),
+               "adaptive": figure4_left.make_config(quick)}
+    config["emulation"] = {k: figures["emulation"][k] for k in (
         "learning_rate", "depths", "hidden_units", "seeds", "steps", "record_every")}
     if quick:  # one depth, two narrow widths: the claims' code paths, in fewer compilations
         config["emulation"].update(depths=[2], hidden_units=[1, 2])
-    config["adam"] = {k: settings["adam"][k] for k in ("learning_rate", "adam", "seeds",
-                                                        "depths")}
-    config["adaptive"] = {k: settings["adaptive"][k] for k in ("adagrad", "adadelta")}
-    session = FigureSession("atlas", out_dir, data_dir, quick, config, record_curves=False)
+    config["adam"] = {k: figures["adam"][k] for k in ("learning_rate", "adam", "seeds", "depths")}
+    config["adaptive"] = {k: figures["adaptive"][k] for k in ("adagrad", "adadelta")}
+    return configs.apply_settings(config, settings)
+
+
+def run(out_dir=pathlib.Path("results/atlas"), data_dir=None, quick=False, settings=None) -> dict:
+    config = make_config(quick, settings)
+    session = FigureSession("atlas", out_dir, data_dir, quick, config, record_curves=False,
+                            settings=settings)
     problems = {name: session.problem(*loader) for name, loader in
                 config["normalizations"].items()}
     requests = {}
     for name, problem in problems.items():
-        requests.update(problem_requests(session, name, problem, config, settings))
+        requests.update(problem_requests(session, name, problem, config))
     runs = session.execute(list(requests.values()))
     by_key = {key: runs[request.label] for key, request in requests.items()}
     cells = evaluate(problems, by_key, config)
@@ -105,17 +111,17 @@ def run(out_dir=pathlib.Path("results/atlas"), data_dir=None, quick=False) -> di
                            "cells": cells})
 
 
-def _rule(name, settings):
+def _rule(name, config):
     from tf_overparam.fullbatch import adadelta
     from tf_overparam.fullbatch import adagrad
     from tf_overparam.fullbatch import gd
 
-    adaptive = settings["adaptive"]
+    adaptive = config["adaptive"]
     return {"gd": gd, "adagrad": lambda: adagrad(**adaptive["adagrad"]),
             "adadelta": lambda: adadelta(**adaptive["adadelta"])}[name]()
 
 
-def problem_requests(session, norm, problem, config, settings) -> dict:
+def problem_requests(session, norm, problem, config) -> dict:
     """Every run of one normalization: keys (norm, kind, name[, part])."""
     from tf_overparam.fullbatch import LinearNetwork
     from tf_overparam.fullbatch import adam
@@ -143,7 +149,7 @@ def problem_requests(session, norm, problem, config, settings) -> dict:
         for part, rates in parts:
             if rates:
                 requests[(norm, "grid", name, part)] = request(
-                    f"{name} ({part} rates)", model, _rule(rule, settings), p, rates,
+                    f"{name} ({part} rates)", model, _rule(rule, config), p, rates,
                     config["seeds"], config["steps"], config["record_every"])
     adam_settings = config["adam"]
     for depth in adam_settings["depths"]:

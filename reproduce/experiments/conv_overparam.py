@@ -84,8 +84,9 @@ DATA_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
 ORIGINAL_PARAMS = 1_663_370
 
 
-def make_config(quick):
-    return configs.make_config(CONFIG, QUICK, quick, replace=True, mark_quick=True)
+def make_config(quick=False, settings=None):
+    """CONFIG, or QUICK in its place with `quick`, then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings, replace=True, mark_quick=True)
 
 
 def load_data(dataset, data_dir, config):
@@ -284,9 +285,9 @@ def read_record(path, config):
     return record
 
 
-def run(out_dir=pathlib.Path("results/conv_overparam"), data_dir=None, quick=False):
+def run(out_dir=pathlib.Path("results/conv_overparam"), data_dir=None, quick=False, settings=None):
     out_dir = pathlib.Path(out_dir)
-    config = make_config(quick)
+    config = make_config(quick, settings)
     records = {}
     for dataset in config["datasets"]:
         data = None
@@ -307,7 +308,8 @@ def run(out_dir=pathlib.Path("results/conv_overparam"), data_dir=None, quick=Fal
                 records[(dataset, name, seed)] = json.loads(path.read_text())
                 print(f"   {dataset} {name} seed {seed}: test error {record['test_error_percent']:.2f}% "
                       f"({time.perf_counter() - start:.0f} s)", flush=True)
-    summary = {"command": invocation("conv_overparam", out_dir, data_dir, quick), "config": config,
+    summary = {"command": invocation("conv_overparam", out_dir, data_dir, quick),
+               "settings": dict(settings or {}), "config": config,
                "software": software_versions(), "backend": keras.backend.backend(),
                "results": summarize(records, config)}
     write_result(out_dir / "conv_overparam.json", summary)

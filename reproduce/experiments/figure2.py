@@ -47,9 +47,14 @@ CONFIG = {
 QUICK = {"seeds": [0], "steps": 400, "record_every": 10}
 
 
-def run(out_dir=pathlib.Path("results/figure2"), data_dir=None, quick=False) -> dict:
-    config = configs.make_config(CONFIG, QUICK, quick)
-    session = FigureSession("figure2", out_dir, data_dir, quick, config)
+def make_config(quick=False, settings=None) -> dict:
+    """The settings of a run: CONFIG, QUICK's with `quick`, then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings)
+
+
+def run(out_dir=pathlib.Path("results/figure2"), data_dir=None, quick=False, settings=None) -> dict:
+    config = make_config(quick, settings)
+    session = FigureSession("figure2", out_dir, data_dir, quick, config, settings=settings)
     requests = emulation_requests(session, config)
     balanced = balanced_requests(session, config)
     done = session.execute(list(requests.values()) + list(balanced.values()))

@@ -32,9 +32,14 @@ CONFIG = {
 QUICK = configs.GRID_QUICK
 
 
-def run(out_dir=pathlib.Path("results/figure3"), data_dir=None, quick=False) -> dict:
-    config = configs.make_config(CONFIG, QUICK, quick)
-    session = FigureSession("figure3", out_dir, data_dir, quick, config)
+def make_config(quick=False, settings=None) -> dict:
+    """The settings of a run: CONFIG, QUICK's with `quick`, then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings)
+
+
+def run(out_dir=pathlib.Path("results/figure3"), data_dir=None, quick=False, settings=None) -> dict:
+    config = make_config(quick, settings)
+    session = FigureSession("figure3", out_dir, data_dir, quick, config, settings=settings)
     requests = {(p, depth): session.gd_grid(config, p, depth)
                 for p in config["losses"] for depth in config["depths"]}
     runs = session.execute(list(requests.values()))

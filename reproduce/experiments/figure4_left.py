@@ -37,13 +37,18 @@ CONFIG = {
 QUICK = configs.GRID_QUICK
 
 
-def run(out_dir=pathlib.Path("results/figure4_left"), data_dir=None, quick=False) -> dict:
+def make_config(quick=False, settings=None) -> dict:
+    """The settings of a run: CONFIG, QUICK's with `quick`, then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings)
+
+
+def run(out_dir=pathlib.Path("results/figure4_left"), data_dir=None, quick=False, settings=None) -> dict:
     from tf_overparam.fullbatch import LinearNetwork
     from tf_overparam.fullbatch import adadelta
     from tf_overparam.fullbatch import adagrad
 
-    config = configs.make_config(CONFIG, QUICK, quick)
-    session = FigureSession("figure4_left", out_dir, data_dir, quick, config)
+    config = make_config(quick, settings)
+    session = FigureSession("figure4_left", out_dir, data_dir, quick, config, settings=settings)
     requests = {f"GD depth {depth}": session.gd_grid(config, P, depth)
                 for depth in config["gd_depths"]}
     model = LinearNetwork(depth=config["adaptive_depth"], stddev=config["stddev"])

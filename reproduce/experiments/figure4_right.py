@@ -42,12 +42,17 @@ QUICK = {"seeds": [0, 1], "steps": configs.GRID_QUICK["steps"],
          "record_every": configs.GRID_QUICK["record_every"]}
 
 
-def run(out_dir=pathlib.Path("results/figure4_right"), data_dir=None, quick=False) -> dict:
+def make_config(quick=False, settings=None) -> dict:
+    """The settings of a run: CONFIG, QUICK's with `quick`, then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings)
+
+
+def run(out_dir=pathlib.Path("results/figure4_right"), data_dir=None, quick=False, settings=None) -> dict:
     from tf_overparam.fullbatch import LinearNetwork
     from tf_overparam.fullbatch import adam
 
-    config = configs.make_config(CONFIG, QUICK, quick)
-    session = FigureSession("figure4_right", out_dir, data_dir, quick, config)
+    config = make_config(quick, settings)
+    session = FigureSession("figure4_right", out_dir, data_dir, quick, config, settings=settings)
     requests = {}
     for depth in config["depths"]:
         model = LinearNetwork(depth=depth, hidden_units=configs.hidden_units_at(depth, config["hidden_units"]),

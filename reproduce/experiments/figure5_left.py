@@ -48,9 +48,14 @@ def first_progress(losses, steps, fraction=PROGRESS_FRACTION):
     return int(steps[below[0]]) if below.size else None
 
 
-def run(out_dir=pathlib.Path("results/figure5_left"), data_dir=None, quick=False) -> dict:
-    config = configs.make_config(CONFIG, QUICK, quick)
-    session = FigureSession("figure5_left", out_dir, data_dir, quick, config)
+def make_config(quick=False, settings=None) -> dict:
+    """The settings of a run: CONFIG, QUICK's with `quick`, then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings)
+
+
+def run(out_dir=pathlib.Path("results/figure5_left"), data_dir=None, quick=False, settings=None) -> dict:
+    config = make_config(quick, settings)
+    session = FigureSession("figure5_left", out_dir, data_dir, quick, config, settings=settings)
     requests = {(depth, init): session.gd_grid(config, P, depth, init)
                 for depth, init in config["models"]}
     runs = session.execute(list(requests.values()))

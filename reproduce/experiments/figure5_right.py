@@ -100,8 +100,14 @@ EXPECTED_PARAMS = {
 }
 
 
-def make_config(quick):
-    return configs.make_config(CONFIG, QUICK, quick, replace=True, mark_quick=True)
+def make_config(quick=False, settings=None):
+    """CONFIG, or QUICK in its place with `quick`, then `settings` (`--set`). "seeds" (a count
+    or a list of k), "models" and "num_steps" are checked as `run`'s arguments of those names."""
+    settings = dict(settings or {})
+    special = {key: settings.pop(key) for key in ("seeds", "models", "num_steps") if key in settings}
+    config = configs.experiment_config(CONFIG, QUICK, quick, settings, replace=True, mark_quick=True)
+    config.update(check_arguments(**special, names={key: f"setting {key!r}" for key in special}))
+    return config
 
 
 def build(name, seed):
@@ -202,7 +208,7 @@ def check_arguments(seeds=None, models=None, num_steps=None, mnist_source="files
 
 
 def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=False, stop_after=None,
-        mnist_source="files", seeds=None, models=None, num_steps=None, summary_only=False):
+        mnist_source="files", seeds=None, models=None, num_steps=None, summary_only=False, settings=None):
     """Train every configured model and seed (resuming), write the JSON and the figure; return the
     summary.
 
@@ -220,8 +226,9 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
         summary_only: train nothing; write the JSON and the figure from the runs in `out_dir`
             that are complete (e.g. after runs made in several calls or on several machines),
             naming the ones still missing.
+        settings: {key: value} applied to the config (the command line's `--set`).
     """
-    config = make_config(quick)
+    config = make_config(quick, settings)
     overrides = check_arguments(seeds=seeds, models=models, num_steps=num_steps, mnist_source=mnist_source,
                                 stop_after=stop_after, summary_only=summary_only)
     config.update(overrides)
@@ -237,6 +244,7 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
         if plotted is not None:
             summary["plotted"] = plotted
         summary["command"] = invocation("figure5_right", out_dir, data_dir, quick)
+        summary["settings"] = dict(settings or {})
         summary["data"] = data_provenance(data_dir, data, mnist_source)
         summary["versions"] = software_versions()
         summary["device"] = mnist_trainer.device_description()

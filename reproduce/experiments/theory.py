@@ -92,9 +92,9 @@ QUICK = {
 }
 
 
-def make_config(quick):
-    """CONFIG, with the QUICK overrides when `quick` (seconds, for CI)."""
-    return configs.make_config(CONFIG, QUICK, quick)
+def make_config(quick=False, settings=None):
+    """CONFIG, with the QUICK overrides when `quick` (seconds, for CI), then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings)
 
 
 def _learning_rate_grid(low, high, per_decade):
@@ -351,25 +351,27 @@ def _json_warmup(result):
         "norm_w": result["norm_w"][keep]}}
 
 
-def run(out_dir=pathlib.Path("results/theory"), data_dir=None, quick=False):
+def run(out_dir=pathlib.Path("results/theory"), data_dir=None, quick=False, settings=None):
     """Compute, plot and record the four theory parts (no data, no network; `data_dir` is unused).
 
     Args:
         out_dir: output folder (created); gets four PNG + PDF pairs and theory.json.
         data_dir: ignored (the CLI passes it to every figure).
         quick: tiny settings for CI (a few seconds).
+        settings: {key: value} applied to the config (the command line's `--set`).
 
     Returns:
         the summary dict written to theory.json.
     """
+    config = make_config(quick, settings)  # checked before anything is made
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with backend.float64_scope():  # JAX's 64-bit mode for the compiled loops; no-op elsewhere
-        return _run(out_dir, make_config(quick), quick, invocation("theory", out_dir, data_dir, quick))
+        return _run(out_dir, config, quick, invocation("theory", out_dir, data_dir, quick), settings)
 
 
-def _run(out_dir, config, quick, command):
-    summary = {"quick": quick, "command": command, "config": config, "versions": software_versions(),
+def _run(out_dir, config, quick, command, settings):
+    summary = {"quick": quick, "command": command, "settings": dict(settings or {}), "config": config, "versions": software_versions(),
                "device": device_description(), "seconds": {}}
 
     def record(name, start, value):

@@ -66,3 +66,101 @@ def make_config(config: dict, quick_overrides: dict, quick: bool, replace=(),
     if mark_quick:
         result["quick"] = bool(quick)
     return result
+
+
+# ---- settings from the command line -------------------------------------------------------------
+
+
+def experiment_config(config: dict, quick_overrides: dict, quick: bool, settings=None,
+                      **options) -> dict:
+    """An experiment's config: `make_config(config, quick_overrides, quick, **options)`, then
+    the command line's `--set` settings (`apply_settings`)."""
+    return apply_settings(make_config(config, quick_overrides, quick, **options), settings)
+
+
+class SettingError(ValueError):
+    """A `--set KEY=VALUE` that names no setting, or gives a value of the wrong kind."""
+
+
+def parse_setting(text: str):
+    """"key=value" → (key, value): the value read as JSON, else as a Python literal, else kept as
+    the string (so `--set normalization=minmax` needs no quotes)."""
+    import ast
+    import json
+
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise SettingError(f"--set wants KEY=VALUE, got {text!r}")
+    raw = raw.strip()
+    for read in (json.loads, ast.literal_eval):
+        try:
+            return key.strip(), read(raw)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    return key.strip(), raw
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null" if value is None else type(value).__name__
+
+
+def _checked(path: str, old, new):
+    """`new` if it is of `old`'s kind (an integer where a number is expected is fine; a list
+    whose items are of the kind of `old`'s items; a mapping whose keys are `old`'s, checked
+    recursively), else SettingError naming the setting, both kinds and the value."""
+    if old is None:
+        return new
+    ok = (isinstance(new, bool) == isinstance(old, bool)) and (
+        (isinstance(old, bool) and isinstance(new, bool))
+        or (isinstance(old, int) and not isinstance(old, bool) and isinstance(new, int))
+        or (isinstance(old, float) and isinstance(new, (int, float)))
+        or (isinstance(old, str) and isinstance(new, str))
+        or (isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)))
+        or (isinstance(old, dict) and isinstance(new, dict)))
+    if not ok:
+        raise SettingError(f"setting {path!r} must be {_kind(old)} (like {old!r}), got {new!r}")
+    if isinstance(old, float):
+        return float(new)
+    if isinstance(old, (list, tuple)):
+        items = [item for item in old if item is not None]
+        return [(_checked(f"{path}[{i}]", items[0], item) if items else item)
+                for i, item in enumerate(new)]
+    if isinstance(old, dict):
+        unknown = sorted(set(new) - set(old))
+        if unknown:
+            raise SettingError(f"setting {path!r} has no key(s) {unknown}; its keys: {sorted(old)}")
+        return {**copy.deepcopy(old), **{k: _checked(f"{path}.{k}", old[k], v) for k, v in new.items()}}
+    return new
+
+
+def apply_settings(config: dict, settings) -> dict:
+    """`config` with `settings` ({key: value}; a key may be dotted, "adam.learning_rate", into a
+    mapping) applied: each key must name a setting of `config`, each value must be of its kind.
+    Raises SettingError, listing the valid keys, before anything is changed."""
+    result = copy.deepcopy(config)
+    for key, value in dict(settings or {}).items():
+        *parents, leaf = key.split(".")
+        target, path = result, []
+        for part in parents:
+            path.append(part)
+            if not isinstance(target.get(part), dict):
+                raise SettingError(f"no setting {'.'.join(path)!r} holding {key!r}; settings: "
+                                   f"{', '.join(sorted(target))}")
+            target = target[part]
+        if leaf not in target:
+            where = f" of {'.'.join(parents)!r}" if parents else ""
+            raise SettingError(f"no setting {key!r}{where}; settings: {', '.join(sorted(target))}")
+        target[leaf] = _checked(key, target[leaf], value)
+    return result

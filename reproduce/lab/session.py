@@ -58,7 +58,7 @@ class FigureSession:
     """Data, optima, a resumable run store, the JSON document and timing of one figure."""
 
     def __init__(self, name: str, out_dir, data_dir, quick: bool, config: dict,
-                 record_curves: bool = True):
+                 record_curves: bool = True, settings=None):
         self.name = name
         self.data_dir = data_dir
         self.record_curves = record_curves  # False: the JSON gets settings and outcomes only
@@ -79,6 +79,7 @@ class FigureSession:
             "paper": "Arora, Cohen, Hazan, ICML 2018 (arXiv 1802.06509)",
             "quick": quick,
             "command": prov.invocation(name, out_dir, data_dir, quick),
+            "settings": dict(settings or {}),  # the --set values given; `config` has them applied
             "config": config,
             "conventions": CONVENTIONS,
             "data": self.provenance,
