@@ -24,6 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from reproduce.lab import mnist_trainer  # noqa: E402
+from reproduce.lab import provenance  # noqa: E402
 from reproduce.lab import mnist_tutorial as mt  # noqa: E402
 
 
@@ -66,7 +67,7 @@ def main():
     median = {(c["name"], c["jit"]): statistics.median(c["times"]) for c in cases}
     times = {(c["name"], c["jit"]): c["times"] for c in cases}
 
-    device = mnist_trainer.device_description()
+    device = provenance.device_description()
     print(f"device: {device['type']} {device['name']} ({device['count']}); data: {source}; "
           f"{args.rounds} rounds x {args.steps} steps, batch {mt.BATCH_SIZE}")
     print("| jit | original ms/step | overparameterized ms/step | ratio of medians | median paired ratio | goal |")

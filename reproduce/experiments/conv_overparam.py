@@ -1,4 +1,4 @@
-"""Beyond the paper (issue 14): overparameterized convolutions on MNIST and Fashion-MNIST.
+"""Beyond the paper: overparameterized convolutions on MNIST and Fashion-MNIST.
 
 `python -m reproduce conv_overparam [--quick] [--out DIR] [--data-dir DIR]` writes into DIR
 (default results/conv_overparam, results_quick/conv_overparam with --quick):
@@ -10,9 +10,8 @@
     runs/<data>/<model>_seed<k>.json   one finished run each (written atomically; a rerun
                               skips them, so a killed run resumes at the first unfinished one)
 
-Models, all from the TensorFlow MNIST tutorial's convnet (the architecture of
-`reproduce.lab.mnist_tutorial.build_model`, rebuilt here with Keras only so that this runs on the
-JAX backend too): "original"; "dense" (`overparameterize(original, depth=2)`, the paper's
+Models, all from the TensorFlow MNIST tutorial's convnet (`reproduce.lab.mnist_tutorial.build_model`,
+Keras only, so this runs on the JAX backend too): "original"; "dense" (`overparameterize(original, depth=2)`, the paper's
 Appendix B.2: fc1 and fc2 become products of two matrices); "dense_conv" (conv1 and conv2 too,
 `layer_types=(Dense, Conv2D)`: 5×5×1×25·25×32 and 5×5×32×64·64×64). New factors are initialized
 like the layer they replace and carry no L2 term (as in Figure 5-right). After training, every
@@ -40,6 +39,7 @@ import numpy as np  # noqa: E402
 
 import tf_overparam  # noqa: E402
 from ..lab import configs  # noqa: E402
+from ..lab import mnist_tutorial  # noqa: E402
 from ..lab.plotting import save_figure  # noqa: E402
 from ..lab.plotting import style  # noqa: E402
 from ..lab.provenance import invocation  # noqa: E402
@@ -103,27 +103,10 @@ def load_data(dataset, data_dir, config):
 
 
 def build_original(seed, config):
-    """The tutorial's convnet (1,663,370 parameters, logits out), every weight seeded `seed`."""
-    def weights():
-        return keras.initializers.TruncatedNormal(stddev=config["weight_stddev"], seed=seed)
-
-    l2 = keras.regularizers.L2(config["l2"])
-    bias = keras.initializers.Constant(0.1)
-    layers = keras.layers
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 5, padding="same", activation="relu", kernel_initializer=weights(), name="conv1"),
-        layers.MaxPooling2D(2, strides=2, padding="same", name="pool1"),
-        layers.Conv2D(64, 5, padding="same", activation="relu", kernel_initializer=weights(),
-                      bias_initializer=bias, name="conv2"),
-        layers.MaxPooling2D(2, strides=2, padding="same", name="pool2"),
-        layers.Flatten(name="flatten"),
-        layers.Dense(512, activation="relu", kernel_initializer=weights(), bias_initializer=bias,
-                     kernel_regularizer=l2, bias_regularizer=l2, name="fc1"),
-        layers.Dropout(config["dropout"], seed=seed, name="dropout"),
-        layers.Dense(10, kernel_initializer=weights(), bias_initializer=bias,
-                     kernel_regularizer=l2, bias_regularizer=l2, name="fc2"),
-    ], name="tutorial_convnet")
+    """The tutorial's convnet (1,663,370 parameters, logits out), every weight seeded `seed`:
+    `mnist_tutorial.build_model` with this experiment's stddev, L2 factor and dropout."""
+    return mnist_tutorial.build_model(seed, dropout_rate=config["dropout"], l2=config["l2"],
+                                      weight_stddev=config["weight_stddev"])
 
 
 def build(name, seed, config):

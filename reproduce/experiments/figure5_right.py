@@ -51,6 +51,7 @@ from ..lab import mnist_tutorial as tutorial
 from .figure5_right_summary import (COLORS, LABELS, SHORT, first_iteration_below, plot,  # noqa: F401
                                     ratio_by_range, run_dir, seed_offsets, smooth, summarize,
                                     summarize_losses)
+from ..lab.provenance import device_description
 from ..lab.provenance import invocation
 from ..lab.provenance import software_versions
 from ..lab.records import write_interim
@@ -247,7 +248,7 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
         summary["settings"] = dict(settings or {})
         summary["data"] = data_provenance(data_dir, data, mnist_source)
         summary["versions"] = software_versions()
-        summary["device"] = mnist_trainer.device_description()
+        summary["device"] = device_description()
         # Interim (figure5_right.partial.json) after each run; the result once all are done.
         (write_result if final else write_interim)(out_dir / "figure5_right.json", summary)
         return summary

@@ -72,16 +72,42 @@ def cpu_name() -> str:
 
 
 def device_description() -> dict:
-    """The default device of the Keras backend, the CPU, and the accelerators seen."""
-    from tf_overparam.fullbatch import backend
+    """Where the Keras backend computes (the one device probe of every experiment): "type"
+    ("GPU" or "CPU"), "name" (the GPU's, else the CPU's), "count" (GPUs, else CPU cores),
+    "default_device" as the backend names it, "gpus" (every accelerator seen), the CPU's name
+    and core count, and the backend. Imports TensorFlow only on the TensorFlow backend."""
+    import keras
 
-    try:
-        default = backend.available_device()
-        accelerators = backend.accelerators()
-    except ImportError:  # pragma: no cover - the torch backend has no trainer device
-        default, accelerators = "CPU", []
-    return {"backend": backend.name(), "default_device": default, "cpu": cpu_name(),
-            "cpu_count": os.cpu_count(), "gpus": accelerators}
+    backend = keras.backend.backend()
+    gpus, named, default = [], None, "CPU"
+    if backend == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform != "cpu"]
+        named = getattr(gpus[0], "device_kind", str(gpus[0])) if gpus else None
+        device = jax.devices()[0]
+        default = f"{device} ({device.device_kind})" if getattr(device, "device_kind", "") else str(device)
+        gpus = [str(d) for d in gpus]
+    elif backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            gpus = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+            named, default = torch.cuda.get_device_name(0), f"cuda:0 ({torch.cuda.get_device_name(0)})"
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        physical = tf.config.list_physical_devices("GPU")
+        if physical:
+            named = tf.config.experimental.get_device_details(physical[0]).get("device_name", physical[0].name)
+            gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+            default = f"{gpus[0]} ({named})"
+        else:
+            default = tf.config.list_logical_devices("CPU")[0].name
+    cpu, cores = cpu_name(), os.cpu_count()
+    return {"backend": backend, "type": "GPU" if gpus else "CPU", "name": named or cpu,
+            "count": len(gpus) if gpus else cores, "default_device": default, "gpus": gpus,
+            "cpu": cpu, "cpu_count": cores}
 
 
 def data_fingerprint(X, y) -> str:
