@@ -115,8 +115,8 @@ def test_changed_code_invalidates_the_run_store(quick_results, shared_data_dir, 
 
     root, _ = quick_results
     monkeypatch.setattr(run_store, "code_fingerprint", lambda: "another-version")
-    from reproduce.lab import session
-    monkeypatch.setattr(session, "code_fingerprint", lambda: "another-version")
+    from reproduce.lab import regression
+    monkeypatch.setattr(regression, "code_fingerprint", lambda: "another-version")
     document = figure4_right.run(out_dir=root / "figure4_right_changed", data_dir=str(shared_data_dir),
                                  quick=True)
     assert not any(run["info"]["cached"] for run in document["runs"].values())

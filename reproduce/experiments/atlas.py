@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import itertools
 import pathlib
+import sys
 
-from . import atlas_claims
 from ..lab import configs
+from ..lab import regression
+from ..lab import runner
+from ..lab import selection
+from . import atlas_claims
 from . import figure2
 from . import figure4_left
 from . import figure4_right
-from ..lab import selection
-from ..lab.session import FigureSession
 
 #: Geometric midpoints of neighbouring points of the paper's grid, to 2 significant digits.
 MIDPOINT_RATES = (2.2e-5, 7.1e-5, 2.2e-4, 7.1e-4, 2.2e-3, 7.1e-3, 2.2e-2, 7.1e-2, 2.2e-1)
@@ -90,25 +92,43 @@ def make_config(quick=False, settings=None) -> dict:
     return configs.apply_settings(config, settings)
 
 
-def run(out_dir=pathlib.Path("results/atlas"), data_dir=None, quick=False, settings=None) -> dict:
-    config = make_config(quick, settings)
-    session = FigureSession("atlas", out_dir, data_dir, quick, config, record_curves=False,
-                            settings=settings)
-    problems = {name: session.problem(*loader) for name, loader in
-                config["normalizations"].items()}
+#: The JSON keeps each run's settings and outcomes, not its curves.
+RECORD_CURVES = False
+
+
+def prepare(config, data_dir, store) -> dict:
+    """{normalization: its `regression.Problem`} (the figures' data under its own name)."""
+    base = regression.prepare(config, data_dir, store)
+    return {name: base.variant(*loader) for name, loader in config["normalizations"].items()}
+
+
+def header(problems) -> dict:
+    base = next(iter(problems.values()))  # the first normalization: the figures' own
+    return {**regression.header(base),
+            "data_by_normalization": {n: p.provenance for n, p in problems.items()}}
+
+
+def runs(config, problems, done) -> dict:
     requests = {}
     for name, problem in problems.items():
-        requests.update(problem_requests(session, name, problem, config))
-    runs = session.execute(list(requests.values()))
-    by_key = {key: runs[request.label] for key, request in requests.items()}
-    cells = evaluate(problems, by_key, config)
-    summary = atlas_claims.summarize(cells, config)
-    session.document["data_by_normalization"] = {n: p["provenance"] for n, p in problems.items()}
+        requests.update(problem_requests(name, problem, config))
+    return requests
+
+
+def summarize(config, problems, runs, done) -> dict:
+    cells = evaluate(problems, done, config)
+    return {"claims": atlas_claims.describe(config),
+            "summary": atlas_claims.summarize(cells, config), "cells": cells}
+
+
+def plot(results, config, problems, out_dir):
     from . import atlas_plot
 
-    atlas_plot.plot(session, cells, summary, config)
-    return session.finish({"claims": atlas_claims.describe(config), "summary": summary,
-                           "cells": cells})
+    atlas_plot.plot(out_dir, results["cells"], results["summary"], config)
+
+
+def run(out_dir=pathlib.Path("results/atlas"), data_dir=None, quick=False, settings=None) -> dict:
+    return runner.run(sys.modules[__name__], out_dir, data_dir, quick, settings)
 
 
 def _rule(name, config):
@@ -121,7 +141,7 @@ def _rule(name, config):
             "adadelta": lambda: adadelta(**adaptive["adadelta"])}[name]()
 
 
-def problem_requests(session, norm, problem, config) -> dict:
+def problem_requests(norm, problem, config) -> dict:
     """Every run of one normalization: keys (norm, kind, name[, part])."""
     from tf_overparam.fullbatch import LinearNetwork
     from tf_overparam.fullbatch import adam
@@ -129,11 +149,10 @@ def problem_requests(session, norm, problem, config) -> dict:
     from tf_overparam.fullbatch import gd
 
     def request(label, model, rule, p, learning_rates, seeds, steps, record_every):
-        return session.request(
+        return problem.fit(
             f"[{norm}] {label}", model, rule, p=p, learning_rates=learning_rates, seeds=seeds,
             steps=steps, record_every=record_every, dtype=config["dtype"],
-            divergence_factor=config["divergence_factor"], data=problem["data"],
-            gap=problem["gaps"][p], grid=False)
+            divergence_factor=config["divergence_factor"])
 
     grids = config["learning_rate_grids"]
     paper = grids["paper"]
@@ -144,7 +163,7 @@ def problem_requests(session, norm, problem, config) -> dict:
                               kernel_initializer=init, stddev=config["stddev"])
         # On the figures' data, two requests, so that the paper-grid one is the figures' own
         # run (same settings); elsewhere one, as one batch is cheaper than two.
-        parts = ((("paper", paper), ("midpoints", extra)) if problem["data"] is None
+        parts = ((("paper", paper), ("midpoints", extra)) if problem.description is None
                  else (("all", sorted(paper + extra)),))
         for part, rates in parts:
             if rates:
@@ -177,6 +196,7 @@ def evaluate(problems, runs, config) -> list:
     outcome and the numbers that decide it."""
     cells = []
     for norm, problem in problems.items():
+        gaps = {p: problem.gap(p) for p in problem.losses}
         grid_runs = {}
         for name, *_ in config["grid_models"]:
             parts = [runs[(norm, "grid", name, part)] for part in ("paper", "midpoints", "all")
@@ -190,9 +210,9 @@ def evaluate(problems, runs, config) -> list:
                 config["selection_rules"]):
             setting = {"normalization": norm, "learning_rate_grid": grid_name,
                        "horizon": horizon, "selection_rule": rule}
-            chosen = {name: atlas_claims.chosen_curves(grid_runs[name], problem["gaps"][p],
+            chosen = {name: atlas_claims.chosen_curves(grid_runs[name], gaps[p],
                                                        rule, horizon, rates)
                       for name, p, *_ in config["grid_models"]}
             cells.append({**setting, "claims": atlas_claims.evaluate_cell(
-                chosen, grid_runs, fixed, problem["gaps"], setting, rates, config)})
+                chosen, grid_runs, fixed, gaps, setting, rates, config)})
     return cells

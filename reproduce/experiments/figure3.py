@@ -17,11 +17,15 @@ The same grids are also run under the loader's other normalizations (a sensitivi
 from __future__ import annotations
 
 import pathlib
+import sys
 
 from ..lab import configs
 from ..lab import plotting
+from ..lab import regression
+from ..lab import runner
 from ..lab import selection
-from ..lab.session import FigureSession
+from ..lab.regression import header  # noqa: F401 - the experiment's JSON header
+from ..lab.regression import prepare  # noqa: F401 - the experiment's data
 
 CONFIG = {
     "losses": [2, 4],
@@ -37,27 +41,34 @@ def make_config(quick=False, settings=None) -> dict:
     return configs.experiment_config(CONFIG, QUICK, quick, settings)
 
 
-def run(out_dir=pathlib.Path("results/figure3"), data_dir=None, quick=False, settings=None) -> dict:
-    config = make_config(quick, settings)
-    session = FigureSession("figure3", out_dir, data_dir, quick, config, settings=settings)
-    requests = {(p, depth): session.gd_grid(config, p, depth)
-                for p in config["losses"] for depth in config["depths"]}
-    runs = session.execute(list(requests.values()))
-    curves = session.with_more_seeds(requests, config["more_seeds"], runs)
-    selected = {}
-    for (p, depth), request in requests.items():
-        choice = session.selections[request.label]
-        entry = {"learning_rate": choice["learning_rate"],
-                 "at_grid_edge": choice.get("at_grid_edge"),
-                 "learning_rate_by_final_loss": choice.get("learning_rate_by_final_loss")}
+def grids(config, problem) -> dict:
+    return {(p, depth): problem.gd_grid(config, p, depth)
+            for p in config["losses"] for depth in config["depths"]}
+
+
+def runs(config, problem, done) -> dict:
+    """The grids, then each grid's chosen rate with the extra seeds."""
+    found = grids(config, problem)
+    return {**found, **regression.more_seed_runs(found, done, config["more_seeds"])}
+
+
+def summarize(config, problem, runs, done) -> dict:
+    found = grids(config, problem)
+    curves = regression.chosen_curves(found, done)
+    selected, stored = {}, {}
+    for (p, depth), grid in found.items():
+        name = f"l{p} depth {depth}"
+        entry = regression.selected_entry(grid, done, (p, depth))
         if curves[(p, depth)] is not None:
-            entry.update(session.seed_curves(f"l{p} depth {depth}", request.label,
-                                             curves[(p, depth)], p))
-        selected[f"l{p} depth {depth}"] = entry
-    results = {"selected": selected, "claims": compare_depths(selected, config),
-               "other_normalizations": "see the atlas (python -m reproduce atlas)"}
-    plot(session, curves, config)
-    return session.finish(results)
+            stored[name] = regression.seed_curves(problem, grid.label, curves[(p, depth)], p)
+            entry.update(regression.without_curve(stored[name]))
+        selected[name] = entry
+    return {"curves": stored, "selected": selected, "claims": compare_depths(selected, config),
+            "other_normalizations": "see the atlas"}
+
+
+def run(out_dir=pathlib.Path("results/figure3"), data_dir=None, quick=False, settings=None) -> dict:
+    return runner.run(sys.modules[__name__], out_dir, data_dir, quick, settings)
 
 
 def compare_depths(selected: dict, config: dict) -> dict:
@@ -83,24 +94,24 @@ def compare_depths(selected: dict, config: dict) -> dict:
     return claims
 
 
-def plot(session, curves, config):
+def plot(results, config, problem, out_dir):
+    curves = results["curves"]
     with plotting.style():
         figure, axes = plotting.plt.subplots(1, len(config["losses"]),
                                              figsize=(5.2 * len(config["losses"]), 3.9))
         axes = list(axes) if len(config["losses"]) > 1 else [axes]
         for ax, p in zip(axes, config["losses"]):
-            optimum = session.gap(p)[0]
+            optimum = problem.gap(p)[0]
             for depth in config["depths"]:
-                seeds = curves[(p, depth)]
-                if seeds is None:
+                entry = curves.get(f"l{p} depth {depth}")
+                if entry is None:
                     continue
-                plotting.plot_band(
-                    ax, seeds, optimum,
-                    f"depth {depth} (lr {plotting.lr_text(seeds['learning_rates'][0])})",
-                    color=plotting.DEPTH_COLORS[depth], lw=1.4)
-            session.decorate(ax, p, f"ℓ{p} loss, best learning rate per depth")
+                plotting.plot_band(ax, entry, optimum,
+                                   f"depth {depth} (lr {plotting.lr_text(entry['learning_rate'])})",
+                                   color=plotting.DEPTH_COLORS[depth], lw=1.4)
+            plotting.decorate(ax, problem, p, f"ℓ{p} loss, best learning rate per depth")
             plotting.log_iterations(ax, config["record_every"])  # ℓ2's claim is in the first 1K
             plotting.seeds_note(ax, len(config["seeds"]) + len(config["more_seeds"]))
         figure.suptitle("Figure 3: gradient descent, depth 1 vs 2 vs 3 (hidden width 1)",
                         fontsize=11)
-        session.save_figure(figure)
+        plotting.save(figure, out_dir, "figure3")
