@@ -96,7 +96,7 @@ def make_config(quick=False, settings=None) -> dict:
 RECORD_CURVES = False
 
 
-def prepare(config, data_dir, store) -> dict:
+def prepare(config, data_dir, store, out_dir=None) -> dict:
     """{normalization: its `regression.Problem`} (the figures' data under its own name)."""
     base = regression.prepare(config, data_dir, store)
     return {name: base.variant(*loader) for name, loader in config["normalizations"].items()}

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import sys
 import time
 
 import keras
@@ -42,13 +43,12 @@ from ..lab import configs  # noqa: E402
 from ..lab import mnist_tutorial  # noqa: E402
 from ..lab.plotting import save_figure  # noqa: E402
 from ..lab.plotting import style  # noqa: E402
-from ..lab.provenance import invocation  # noqa: E402
-from ..lab.provenance import software_versions  # noqa: E402
-from ..lab.records import move_aside  # noqa: E402
+from ..lab import runner  # noqa: E402
 from ..lab.records import read_json_object  # noqa: E402
 from ..lab.records import rounded  # noqa: E402
+from ..lab.records import to_json  # noqa: E402
 from ..lab.records import write_json  # noqa: E402
-from ..lab.records import write_result  # noqa: E402
+from ..lab.run_store import BadEntry  # noqa: E402
 
 CONFIG = {
     "datasets": ["mnist", "fashion"],
@@ -192,7 +192,7 @@ def smooth(values, window):
     return (cumulative[ends] - cumulative[starts]) / (ends - starts)
 
 
-def summarize(records, config):
+def summarize_records(records, config):
     summary = {}
     for dataset in config["datasets"]:
         summary[dataset] = {}
@@ -228,19 +228,18 @@ def summarize(records, config):
     return summary
 
 
-def plot(records, config, out_dir):
+def plot(results, config, context, out_dir):
     datasets, models = config["datasets"], config["models"]
     with style():
         figure, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.6 * len(datasets)), squeeze=False)
         for row, dataset in enumerate(datasets):
             for name in models:
-                runs = [records[(dataset, name, seed)] for seed in config["seeds"]]
-                curves = np.array([smooth(run["cross_entropy"], config["smoothing_window"]) for run in runs])
-                steps = np.arange(1, curves.shape[1] + 1)
-                errors = np.array([run["eval_errors_percent"] for run in runs])
-                for ax, x, y in ((axes[row, 0], steps, curves), (axes[row, 1], runs[0]["eval_steps"], errors)):
-                    ax.plot(x, np.median(y, axis=0), color=COLORS[name], label=LABELS[name])
-                    ax.fill_between(x, y.min(axis=0), y.max(axis=0), color=COLORS[name], alpha=0.18, lw=0)
+                drawn = results["curves"][dataset][name]
+                for ax, x, key in ((axes[row, 0], drawn["steps"], "cross_entropy"),
+                                   (axes[row, 1], drawn["eval_steps"], "eval_error")):
+                    ax.plot(x, drawn[f"{key}_median"], color=COLORS[name], label=LABELS[name])
+                    ax.fill_between(x, drawn[f"{key}_min"], drawn[f"{key}_max"], color=COLORS[name],
+                                    alpha=0.18, lw=0)
             axes[row, 0].set(yscale="log", xlabel="step", ylabel="training cross-entropy",
                              title=f"{DATA_NAMES[dataset]}: batch cross-entropy "
                                    f"(trailing mean of {config['smoothing_window']})")
@@ -252,49 +251,97 @@ def plot(records, config, out_dir):
         figure.suptitle(f"Tutorial convnet, SGD momentum 0.9, lr 0.01, {config['num_steps']} steps "
                         f"(the tutorial trains {config['tutorial_num_steps']})", fontsize=10)
         figure.tight_layout()
-        save_figure(figure, out_dir / "conv_overparam")
+        save_figure(figure, pathlib.Path(out_dir) / "conv_overparam")
 
 
-def read_record(path, config):
-    """The stored record of one run if it was made with `config`, else None. A record that is
-    unreadable, or made with other settings, is moved to `rejected/` beside it (never
-    overwritten) and the run is trained again."""
-    record = read_json_object(path, "record (training again)")
-    if record is None:
-        return None
-    if record.get("config") != config:
-        move_aside(path, "made with other settings; training again")
-        return None
-    return record
+class ConvRun:
+    """One (data set, model, seed) training run as a value: stored as its JSON record at
+    OUT/runs/<data set>/<model>_seed<k>.json (atomic; validated when read: unreadable or made
+    with other settings → moved to rejected/ beside it, trained again)."""
+
+    kind = "convnet record"
+    cost = 1.0
+
+    def __init__(self, dataset, name, seed, config, context):
+        self.dataset, self.name, self.seed, self.config, self.context = dataset, name, seed, config, context
+        self.label = f"{dataset} {name} seed {seed}"
+        self.key = f"{dataset}/{name}_seed{seed}"
+        self.path = pathlib.Path(context["out_dir"]) / "runs" / dataset / f"{name}_seed{seed}.json"
+
+    def stored_at(self, store):
+        return self.path
+
+    def read(self, store):
+        record = read_json_object(self.path, "record (training again)")
+        if record is None:
+            return None
+        if record.get("config") != self.config:
+            raise BadEntry("made with other settings; training again")
+        return {**record, "info": {}}
+
+    def write(self, store, result):
+        write_json(self.path, {k: v for k, v in result.items() if k != "info"})
+
+    def compute(self, name=""):
+        data = self.context["data"].get(self.dataset)
+        if data is None:
+            data = self.context["data"][self.dataset] = load_data(self.dataset, self.context["data_dir"],
+                                                                  self.config)
+        start = time.perf_counter()
+        record = {**train_one(self.dataset, self.name, self.seed, data, self.config), "config": self.config}
+        print(f"   {self.label}: test error {record['test_error_percent']:.2f}% "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
+        return {**json.loads(json.dumps(to_json(record))), "info": {"total_time_s": time.perf_counter() - start}}
+
+    def record(self, result, curves=True):
+        if result["info"].get("cached"):
+            print(f"   {self.label}: complete, kept", flush=True)
+        return "runs", {"test_error_percent": result["test_error_percent"],
+                        "parameters": result["parameters"], "info": result["info"]}
+
+
+def prepare(config, data_dir, store, out_dir):
+    """Where the runs live, and the data only if a run must be trained (checked here, before
+    anything is written: a missing data set leaves no folder behind)."""
+    context = {"out_dir": pathlib.Path(out_dir), "data_dir": data_dir, "data": {}}
+    for run in runs(config, context, {}).values():
+        if run.dataset not in context["data"] and store.load(run) is None:
+            context["data"][run.dataset] = load_data(run.dataset, data_dir, config)
+    return context
+
+
+def header(context) -> dict:
+    import keras
+
+    return {"backend": keras.backend.backend()}
+
+
+def runs(config, context, done) -> dict:
+    return {(dataset, name, seed): ConvRun(dataset, name, seed, config, context)
+            for dataset in config["datasets"] for seed in config["seeds"] for name in config["models"]}
+
+
+def summarize(config, context, runs, done) -> dict:
+    return {**summarize_records(done, config), "curves": curves(done, config)}
+
+
+def curves(records, config) -> dict:
+    """What the figure draws, per data set and model: the smoothed cross-entropy and the subset
+    test error against steps, median and range over seeds."""
+    out = {}
+    for dataset in config["datasets"]:
+        for name in config["models"]:
+            runs_ = [records[(dataset, name, seed)] for seed in config["seeds"]]
+            smoothed = np.array([smooth(run["cross_entropy"], config["smoothing_window"]) for run in runs_])
+            errors = np.array([run["eval_errors_percent"] for run in runs_])
+            out.setdefault(dataset, {})[name] = {
+                "steps": np.arange(1, smoothed.shape[1] + 1), "eval_steps": runs_[0]["eval_steps"],
+                **{f"cross_entropy_{k}": rounded(f(smoothed, axis=0), 8)
+                   for k, f in (("median", np.median), ("min", np.min), ("max", np.max))},
+                **{f"eval_error_{k}": rounded(f(errors, axis=0), 8)
+                   for k, f in (("median", np.median), ("min", np.min), ("max", np.max))}}
+    return out
 
 
 def run(out_dir=pathlib.Path("results/conv_overparam"), data_dir=None, quick=False, settings=None):
-    out_dir = pathlib.Path(out_dir)
-    config = make_config(quick, settings)
-    records = {}
-    for dataset in config["datasets"]:
-        data = None
-        for seed in config["seeds"]:
-            for name in config["models"]:
-                path = out_dir / "runs" / dataset / f"{name}_seed{seed}.json"
-                record = read_record(path, config)
-                if record is not None:
-                    records[(dataset, name, seed)] = record
-                    print(f"   {dataset} {name} seed {seed}: complete, kept", flush=True)
-                    continue
-                if data is None:
-                    data = load_data(dataset, data_dir, config)
-                start = time.perf_counter()
-                record = train_one(dataset, name, seed, data, config)
-                record["config"] = config
-                write_json(path, record)
-                records[(dataset, name, seed)] = json.loads(path.read_text())
-                print(f"   {dataset} {name} seed {seed}: test error {record['test_error_percent']:.2f}% "
-                      f"({time.perf_counter() - start:.0f} s)", flush=True)
-    summary = {"command": invocation("conv_overparam", out_dir, data_dir, quick),
-               "settings": dict(settings or {}), "config": config,
-               "software": software_versions(), "backend": keras.backend.backend(),
-               "results": summarize(records, config)}
-    write_result(out_dir / "conv_overparam.json", summary)
-    plot(records, config, out_dir)
-    return summary
+    return runner.run(sys.modules[__name__], out_dir, data_dir, quick, settings)

@@ -41,7 +41,7 @@ CONVENTIONS = {
 }
 
 
-def prepare(config, data_dir, store) -> "Problem":
+def prepare(config, data_dir, store, out_dir=None) -> "Problem":
     """A regression experiment's context: the data set (the figures' normalization) and its
     optima for the config's losses (`prepare` of Figures 2 to 5-left and the atlas)."""
     return Problem.load(data_dir, store, config.get("losses", [4]))

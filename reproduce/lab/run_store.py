@@ -99,8 +99,9 @@ class RunStore:
             os.kill(os.getpid(), signal.SIGINT)
 
     def reject(self, path: pathlib.Path, reason: str) -> pathlib.Path:
-        """Move a bad entry into `rejected/` (kept for inspection) and warn, naming it."""
-        return move_aside(path, f"run store: {reason}; recomputing", self.root / "rejected")
+        """Move a bad entry into `rejected/` beside it (kept for inspection) and warn, naming
+        it; for the store's own entries that is `<root>/rejected/`."""
+        return move_aside(path, f"run store: {reason}; recomputing")
 
     def execute(self, runs: dict, workers=1, on_done=None, name="") -> dict:
         """Load or compute every run of {name: run}: stored ones are loaded, the others computed

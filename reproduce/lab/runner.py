@@ -4,8 +4,9 @@ experiment.
 An experiment is a module with
 
 - `make_config(quick, settings)`: its config, plain data;
-- `prepare(config, data_dir, store)`: what its runs are made from (the data, its optima), or
-  None; a missing data set raises here, before anything is written;
+- `prepare(config, data_dir, store, out_dir)`: what its runs are made from (the data, its
+  optima, where its runs live), or None; a missing data set raises here, before anything is
+  written;
 - `runs(config, context, done)`: {name: run} it needs, given the results `done` so far (a run
   of a second stage, such as a grid's chosen rate with more seeds, appears once the results
   it depends on are done); each run is a value with a `key` that the store knows;
@@ -96,7 +97,7 @@ def run(module, out_dir, data_dir=None, quick=False, settings=None) -> dict:
     config = module.make_config(quick, settings)
     out_dir = pathlib.Path(out_dir)
     store = RunStore(out_dir.parent / "_runs")
-    context = module.prepare(config, data_dir, store)
+    context = module.prepare(config, data_dir, store, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)  # only now: missing data leaves no folder behind
     header = module.header(context) if hasattr(module, "header") else {}
     record = Record(name, out_dir, data_dir, quick, settings, config, header,
