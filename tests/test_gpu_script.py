@@ -37,10 +37,11 @@ def test_gpu_script_quick_run_on_jax_without_tensorflow(tmp_path, shared_data_di
     assert all(part["status"] == "done" and part["seconds"] > 0 for part in record["parts"].values())
     assert "--backend jax" in record["command"]
 
-    figure5 = json.loads((results / "figure5_right" / "figure5_right.json").read_text())
-    assert figure5["config"]["seeds"] == 2 and figure5["config"]["num_steps"] == 2
-    assert figure5["settings"] == {"seeds": 2, "num_steps": 2, "models": ["original", "emulated"]}
-    assert figure5["versions"]["keras_backend"] == "jax"
+    document = json.loads((results / "figure5_right" / "figure5_right.json").read_text())
+    figure5 = document["results"]
+    assert document["config"]["seeds"] == 2 and document["config"]["num_steps"] == 2
+    assert document["settings"] == {"seeds": 2, "num_steps": 2, "models": ["original", "emulated"]}
+    assert document["versions"]["keras_backend"] == "jax"
     for name in ("original", "emulated"):
         assert list(figure5["by_seed"][name]) == ["66478", "66479"]
         assert figure5["over_seeds"][name]["test_error_percent"]["n"] == 2

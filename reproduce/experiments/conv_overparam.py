@@ -260,6 +260,7 @@ class ConvRun:
     with other settings → moved to rejected/ beside it, trained again)."""
 
     kind = "convnet record"
+    parallel = False  # trains a Keras model: one at a time
     cost = 1.0
 
     def __init__(self, dataset, name, seed, config, context):

@@ -129,7 +129,7 @@ def summarize(out_dir, config, results):
             losses_path = run_dir(out_dir, name, k) / "losses.csv"
             if (name, k) not in results or not losses_path.exists():
                 continue
-            entry = {key: value for key, value in results[name, k].items() if key not in ("config",)}
+            entry = {key: value for key, value in results[name, k].items() if key not in ("config", "info")}
             entry.update(summarize_losses(mnist_run_files.read_losses(losses_path), config))
             if name in ratios[k]:
                 entry["smoothed_ratio_to_original_by_range"] = ratios[k][name]

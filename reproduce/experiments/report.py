@@ -270,7 +270,7 @@ def _history_sentence(changelog) -> str:
 def figure5_right_text(doc) -> str:
     if doc is None:
         return "—"
-    over = doc["over_seeds"]
+    over = doc["results"]["over_seeds"]
     parts = []
     for model in ("overparameterized", "overparameterized_l2_all", "emulated"):
         entry = over.get(model)

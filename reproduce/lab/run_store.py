@@ -103,11 +103,11 @@ class RunStore:
         it; for the store's own entries that is `<root>/rejected/`."""
         return move_aside(path, f"run store: {reason}; recomputing")
 
-    def execute(self, runs: dict, workers=1, on_done=None, name="") -> dict:
+    def execute(self, runs: dict, workers=1, on_done=None, name="", compute=True) -> dict:
         """Load or compute every run of {name: run}: stored ones are loaded, the others computed
         (`run.compute(name)`) `workers` at a time in threads, largest first, each saved as soon as
         it is done; `on_done(name, run, result)` follows each (stored ones first). Returns
-        {name: result}."""
+        {name: result}; with `compute=False` only the stored ones (`run.skip()` for the rest)."""
         results, pending = {}, []
         for key, run in runs.items():
             result = self.load(run)
@@ -118,14 +118,25 @@ class RunStore:
             results[key] = result
             if on_done:
                 on_done(key, run, result)
+        if not compute:
+            for key in pending:
+                getattr(runs[key], "skip", lambda: None)()
+            return results
         pending.sort(key=lambda key: -runs[key].cost)
+        if not all(getattr(runs[key], "parallel", True) for key in pending):
+            workers = 1  # a kind that trains a Keras model runs alone (Keras state is global)
 
         def compute_and_save(key):
             result = runs[key].compute(name)
             self.save(runs[key], result)
             return result
 
-        if pending:
+        if pending and workers == 1:  # in this thread: a Ctrl-C stops the run where it is
+            for key in pending:
+                results[key] = compute_and_save(key)
+                if on_done:
+                    on_done(key, runs[key], results[key])
+        elif pending:
             pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
             try:
                 futures = {pool.submit(compute_and_save, key): key for key in pending}
@@ -140,7 +151,7 @@ class RunStore:
                 pool.shutdown(wait=not isinstance(error, KeyboardInterrupt), cancel_futures=True)
                 raise
             pool.shutdown()
-        return {key: results[key] for key in runs}
+        return {key: results[key] for key in runs if key in results}
 
     # ---- optima ---------------------------------------------------------------------------
 

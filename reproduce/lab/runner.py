@@ -72,7 +72,7 @@ class Record:
         self.document["elapsed_s"] = time.perf_counter() - self.started
         (write_result if final else write_interim)(self.path, self.document)
 
-    def finish(self, results: dict) -> dict:
+    def finish(self, results: dict, final: bool = True) -> dict:
         self.document["results"] = results
         infos = [run["info"] for section in ("runs", "variant_runs")
                  for run in self.document.get(section, {}).values()]
@@ -86,29 +86,35 @@ class Record:
             "workers": workers(),
         }
         self.document["finished"] = now()
-        self.write(final=True)
+        self.write(final=final)
         return self.document
 
 
-def run(module, out_dir, data_dir=None, quick=False, settings=None) -> dict:
+def run(module, out_dir, data_dir=None, quick=False, settings=None, options=None,
+        compute=True) -> dict:
     """Run the experiment `module` into `out_dir` (its runs in `out_dir`'s sibling `_runs/`,
-    shared by every experiment there); returns the JSON document written."""
+    shared by every experiment there); returns the JSON document written. `options` go to its
+    `prepare`; `compute=False` trains nothing (the stored runs only; `run.skip()` says which
+    are left out). The JSON is the result if the module's optional `finished(context, done)`
+    says so (default: always), else it stays interim."""
     name = module.__name__.rsplit(".", 1)[-1]
     config = module.make_config(quick, settings)
     out_dir = pathlib.Path(out_dir)
     store = RunStore(out_dir.parent / "_runs")
-    context = module.prepare(config, data_dir, store, out_dir)
+    context = module.prepare(config, data_dir, store, out_dir, **(options or {}))
     out_dir.mkdir(parents=True, exist_ok=True)  # only now: missing data leaves no folder behind
     header = module.header(context) if hasattr(module, "header") else {}
     record = Record(name, out_dir, data_dir, quick, settings, config, header,
                     curves=getattr(module, "RECORD_CURVES", True))
-    done = {}
+    done, tried = {}, set()
     while True:
         wanted = module.runs(config, context, done)
-        pending = {key: run for key, run in wanted.items() if key not in done}
+        pending = {key: run for key, run in wanted.items() if key not in tried}
         if not pending:
             break
-        done.update(store.execute(pending, workers(), record.add_run, name))
+        tried.update(pending)
+        done.update(store.execute(pending, workers(), record.add_run, name, compute=compute))
     results = module.summarize(config, context, wanted, done)
     module.plot(results, config, context, out_dir)
-    return record.finish(results)
+    final = getattr(module, "finished", lambda context, done: True)(context, done)
+    return record.finish(results, final=final)
