@@ -333,9 +333,9 @@ def test_ctrl_c_during_the_theory_exits_130_with_nothing_half_written(tmp_path):
                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT,
                                                                            signal.SIG_DFL))
     lines = []
-    for line in process.stdout:  # the first of its four parts is over: interrupt the second
+    for line in process.stdout:  # two of its four parts are over (the first recorded): stop
         lines.append(line)
-        if line.startswith("  warmup:"):
+        if line.startswith("  two_point:"):
             process.send_signal(signal.SIGINT)
             break
     stdout, stderr = process.communicate(timeout=120)
@@ -346,7 +346,7 @@ def test_ctrl_c_during_the_theory_exits_130_with_nothing_half_written(tmp_path):
     # No final-looking record: the interim one says it is not complete.
     assert not (out / "theory" / "theory.json").exists()
     interim = json.loads((out / "theory" / "theory.partial.json").read_text())
-    assert interim["complete"] is False and "warmup" in interim and "theorem2" not in interim
+    assert interim["complete"] is False and "warmup" in interim["runs"] and "theorem2" not in interim["runs"]
 
 
 def test_ctrl_c_between_runs_keeps_the_finished_runs(tmp_path, shared_data_dir):

@@ -12,7 +12,8 @@ An experiment is a module with
   it depends on are done); each run is a value with a `key` that the store knows;
 - `summarize(config, context, runs, done)`: the results, plain data (the JSON's "results");
 - `plot(results, config, context, out_dir)`: its figure, drawn from the results alone;
-- optionally `header(context)`: more top-level JSON entries (the data's provenance), and
+- optionally `header(context)`: more top-level JSON entries (the data's provenance);
+  `to_record(results)`: the results as the JSON keeps them (default: as they are); and
   `RECORD_CURVES = False` to keep the runs' curves out of the JSON.
 
 `run(module, ...)` asks for runs until none is missing, has the store load or compute them, and
@@ -117,4 +118,4 @@ def run(module, out_dir, data_dir=None, quick=False, settings=None, options=None
     results = module.summarize(config, context, wanted, done)
     module.plot(results, config, context, out_dir)
     final = getattr(module, "finished", lambda context, done: True)(context, done)
-    return record.finish(results, final=final)
+    return record.finish(getattr(module, "to_record", lambda results: results)(results), final=final)
