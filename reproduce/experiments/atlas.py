@@ -89,7 +89,13 @@ def make_config(quick=False, settings=None) -> dict:
         config["emulation"].update(depths=[2], hidden_units=[1, 2])
     config["adam"] = {k: figures["adam"][k] for k in ("learning_rate", "adam", "seeds", "depths")}
     config["adaptive"] = {k: figures["adaptive"][k] for k in ("adagrad", "adadelta")}
-    return configs.apply_settings(config, settings)
+    config = configs.apply_settings(config, settings)
+    per_batch = [name for name, (features, _) in config["normalizations"].items()
+                 if features == "standardize_per_batch"]
+    if config["data"] != "ethanol" and per_batch:
+        raise ValueError(f"setting 'normalizations': {per_batch} need the Ethanol measurement batches; "
+                         f"a table has none (data {config['data']!r}): set normalizations without it")
+    return config
 
 
 #: The JSON keeps each run's settings and outcomes, not its curves.

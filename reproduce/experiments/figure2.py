@@ -31,6 +31,7 @@ from ..lab.regression import header  # noqa: F401 - the experiment's JSON header
 from ..lab.regression import prepare  # noqa: F401 - the experiment's data
 
 CONFIG = {
+    "data": configs.DATA,  # or your own table (`configs.DATA`)
     "losses": [2, 4],
     "learning_rate": 1e-3,
     "depths": [2, 3],

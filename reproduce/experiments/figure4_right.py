@@ -28,6 +28,7 @@ from ..lab.regression import prepare  # noqa: F401 - the experiment's data
 P = 4
 
 CONFIG = {
+    "data": configs.DATA,  # or your own table (`configs.DATA`)
     "losses": [P],
     "depths": [1, 2, 3],
     "learning_rate": 1e-3,  # TensorFlow's (and Keras') default for Adam

@@ -161,6 +161,26 @@ def load_ethanol_problem(data_dir=None, **loader_options) -> tuple[np.ndarray, n
     return X, y, provenance
 
 
+def load_table_problem(source, **loader_options) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A user's regression set (`tf_overparam.datasets.load_table`: a CSV, a NumPy file or a
+    tensorflow-datasets name), with the same normalizations and a provenance of the same form."""
+    from tf_overparam.datasets import load_table
+
+    X, y, meta = load_table(source, **loader_options)
+    feature_std = np.asarray(meta.get("feature_std") or [np.nan], dtype=np.float64)
+    return X, y, {
+        "dataset": meta["dataset"], "source": meta["source"], "sha256": meta["sha256"],
+        "rows": int(meta["n_rows"]), "features": int(X.shape[1]), "partial": False,
+        "feature_normalization": meta["feature_normalization"],
+        "target_normalization": meta["target_normalization"],
+        "target_mean": meta["target_mean"], "target_std": meta["target_std"],
+        "feature_std_min": float(np.nanmin(feature_std)), "feature_std_max": float(np.nanmax(feature_std)),
+        "loader": f"tf_overparam.datasets.load_table({source!r}"
+                  + "".join(f", {k}={v!r}" for k, v in loader_options.items()) + ")",
+        "fingerprint": data_fingerprint(X, y),
+    }
+
+
 def data_label(provenance: dict) -> str | None:
     """What every plot says about its data when it is not the exact, complete set."""
     if provenance["partial"]:

@@ -42,9 +42,10 @@ CONVENTIONS = {
 
 
 def prepare(config, data_dir, store, out_dir=None) -> "Problem":
-    """A regression experiment's context: the data set (the figures' normalization) and its
-    optima for the config's losses (`prepare` of Figures 2 to 5-left and the atlas)."""
-    return Problem.load(data_dir, store, config.get("losses", [4]))
+    """A regression experiment's context: the data set (the config's "data": "ethanol", or a
+    table), normalized as the figures do, and its optima for the config's losses (`prepare` of
+    Figures 2 to 5-left and the atlas)."""
+    return Problem.load(data_dir, store, config.get("losses", [4]), source=config.get("data", "ethanol"))
 
 
 def header(problem: "Problem") -> dict:
@@ -61,26 +62,31 @@ class Problem:
     normalization for a variant (`variant`); runs on a variant carry it in their settings.
     """
 
-    def __init__(self, X, y, provenance, store, losses, description=None, data_dir=None):
+    def __init__(self, X, y, provenance, store, losses, description=None, data_dir=None,
+                 source="ethanol"):
         self.X, self.y, self.provenance = X, y, provenance
-        self.store, self.description, self.data_dir = store, description, data_dir
+        self.store, self.description, self.data_dir, self.source = store, description, data_dir, source
         self.losses = sorted(set(losses))
         self.optima = {p: store.optimum(X, y, p, provenance["fingerprint"]) for p in self.losses}
         self.references = {p: float(np.mean(y ** p) / p) for p in self.losses}
 
     @classmethod
     def load(cls, data_dir, store, losses, feature_normalization="standardize",
-             target_normalization="standardize", description=None) -> "Problem":
-        X, y, provenance = prov.load_ethanol_problem(
-            data_dir, feature_normalization=feature_normalization,
-            target_normalization=target_normalization)
-        return cls(X, y, provenance, store, losses, description, data_dir)
+             target_normalization="standardize", description=None, source="ethanol") -> "Problem":
+        """`source` "ethanol": the paper's data (`load_ethanol`, from `data_dir`); anything
+        else: a table `tf_overparam.datasets.load_table` reads (a CSV, a NumPy file, "tfds:NAME")."""
+        options = {"feature_normalization": feature_normalization,
+                   "target_normalization": target_normalization}
+        X, y, provenance = (prov.load_ethanol_problem(data_dir, **options) if source == "ethanol"
+                            else prov.load_table_problem(source, **options))
+        return cls(X, y, provenance, store, losses, description, data_dir, source)
 
     def variant(self, feature_normalization: str, target_normalization: str) -> "Problem":
         """The same rows under another normalization (itself where that is the default)."""
         other = Problem.load(self.data_dir, self.store, self.losses, feature_normalization,
                              target_normalization,
-                             f"features {feature_normalization}, target {target_normalization}")
+                             f"features {feature_normalization}, target {target_normalization}",
+                             self.source)
         return self if other.provenance["fingerprint"] == self.provenance["fingerprint"] else other
 
     def gap(self, p):
