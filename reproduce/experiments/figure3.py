@@ -53,16 +53,8 @@ def runs(config, problem, done) -> dict:
 
 
 def summarize(config, problem, runs, done) -> dict:
-    found = grids(config, problem)
-    curves = regression.chosen_curves(found, done)
-    selected, stored = {}, {}
-    for (p, depth), grid in found.items():
-        name = f"l{p} depth {depth}"
-        entry = regression.selected_entry(grid, done, (p, depth))
-        if curves[(p, depth)] is not None:
-            stored[name] = regression.seed_curves(problem, grid.label, curves[(p, depth)], p)
-            entry.update(regression.without_curve(stored[name]))
-        selected[name] = entry
+    selected, stored = regression.summarize_grids(grids(config, problem), done,
+                                                  name_of=lambda key: f"l{key[0]} depth {key[1]}")
     return {"curves": stored, "selected": selected, "claims": compare_depths(selected, config),
             "other_normalizations": "see the atlas"}
 

@@ -67,15 +67,7 @@ def runs(config, problem, done) -> dict:
 
 
 def summarize(config, problem, runs, done) -> dict:
-    found = grids(config, problem)
-    curves = regression.chosen_curves(found, done)
-    selected, stored = {}, {}
-    for name, grid in found.items():
-        entry = regression.selected_entry(grid, done, name)
-        if curves[name] is not None:
-            stored[name] = regression.seed_curves(problem, grid.label, curves[name], P)
-            entry.update(regression.without_curve(stored[name]))
-        selected[name] = entry
+    selected, stored = regression.summarize_grids(grids(config, problem), done)
     return {"curves": stored, "selected": selected}
 
 

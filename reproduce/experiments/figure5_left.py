@@ -70,33 +70,25 @@ def runs(config, problem, done) -> dict:
 
 def summarize(config, problem, runs, done) -> dict:
     found = grids(config, problem)
-    curves = regression.chosen_curves(found, done)
     fraction = config["visible_progress_fraction_of_initial_loss"]
-    selected, stored = {}, {}
+    selected, stored = regression.summarize_grids(
+        found, done, name_of=lambda key: f"depth {key[0]} {key[1]}",
+        extra=lambda key, seeds: {"visible_progress_at": [first_progress(row, seeds["steps"], fraction)
+                                                         for row in seeds["losses"]]})
     for (depth, init), grid in found.items():
         grid_run, choice = done[(depth, init)], regression.choice_of(grid, done, (depth, init))
-        entry = {**regression.selected_entry(grid, done, (depth, init)),
-                 "all_eligible_stuck": choice.get("all_eligible_stuck"),
-                 "grid_outcomes": [
-                     {"learning_rate": g["learning_rate"], "diverged_seeds": g["diverged_seeds"],
-                      "diverged_at": [_or_none(grid_run["diverged_at"][b]) for b in g["rows"]],
-                      "median_final_relative_gap": g["median_final"],
-                      "visible_progress_at": [first_progress(grid_run["losses"][b],
-                                                             grid_run["steps"], fraction)
-                                              for b in g["rows"]]}
-                     for g in choice["grid"]]}
         name = f"depth {depth} {init}"
-        seeds = curves[(depth, init)]
-        if seeds is not None:
-            stored[name] = regression.seed_curves(
-                problem, grid.label, seeds, P,
-                visible_progress_at=[first_progress(row, seeds["steps"], fraction)
-                                     for row in seeds["losses"]])
-            entry.update(regression.without_curve(stored[name]))
+        entry = selected[name]
+        entry.update({"all_eligible_stuck": choice.get("all_eligible_stuck"), "grid_outcomes": [
+            {"learning_rate": g["learning_rate"], "diverged_seeds": g["diverged_seeds"],
+             "diverged_at": [_or_none(grid_run["diverged_at"][b]) for b in g["rows"]],
+             "median_final_relative_gap": g["median_final"],
+             "visible_progress_at": [first_progress(grid_run["losses"][b], grid_run["steps"], fraction)
+                                     for b in g["rows"]]}
+            for g in choice["grid"]]})
         late = moving_before_divergence(entry)
         if late is not None:  # the seeds that moved, at that rate: drawn, so stored
-            rows = next(g["rows"] for g in choice["grid"]
-                        if g["learning_rate"] == late["learning_rate"])
+            rows = next(g["rows"] for g in choice["grid"] if g["learning_rate"] == late["learning_rate"])
             moved = selection.take_rows(
                 grid_run, [b for b, v in zip(rows, late["visible_progress_at"]) if v is not None])
             stored[f"{name}, moving before divergence"] = {
@@ -104,7 +96,6 @@ def summarize(config, problem, runs, done) -> dict:
                 "seeds": [int(s) for s in moved["seeds"]], "steps": moved["steps"],
                 "losses": [rounded(row, 8) for row in moved["losses"]]}
             entry["moving_before_divergence"] = late
-        selected[name] = entry
     return {"curves": stored, "selected": selected}
 
 

@@ -284,5 +284,22 @@ def seed_curves(problem: Problem, label: str, curves, p: int, **extra) -> dict:
             **extra, "steps": curves["steps"], "losses": [rounded(row, 8) for row in curves["losses"]]}
 
 
+def summarize_grids(grids: dict, done: dict, name_of=str, extra=None) -> tuple[dict, dict]:
+    """Per grid {key: run}: its "selected" entry (the chosen rate, how it was chosen, and the
+    chosen curves' summary over every seed, with `extra(key, curves)` if given) and the curves
+    the figure draws, each keyed `name_of(key)`. Returns (selected, curves)."""
+    curves = chosen_curves(grids, done)
+    selected, stored = {}, {}
+    for key, grid in grids.items():
+        name = name_of(key)
+        entry = selected_entry(grid, done, key)
+        if curves[key] is not None:
+            stored[name] = seed_curves(grid.problem, grid.label, curves[key], grid.spec["p"],
+                                       **(extra(key, curves[key]) if extra else {}))
+            entry.update(without_curve(stored[name]))
+        selected[name] = entry
+    return selected, stored
+
+
 def without_curve(entry: dict) -> dict:
     return {k: v for k, v in entry.items() if k not in ("steps", "losses")}
