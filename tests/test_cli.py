@@ -96,6 +96,27 @@ def test_show_config_prints_the_config_with_the_settings_and_runs_nothing(tmp_pa
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("part", list(reproduce.PARTS))
+def test_every_part_shows_its_config_and_takes_settings(part, capsys):
+    """--show-config and --set work for every experiment: the first setting changed shows."""
+    assert cli.main([part, "--quick", "--show-config"]) == 0
+    config = json.loads(capsys.readouterr().out)
+
+    def integers(mapping, path=()):  # (dotted key, value) of every integer setting
+        for key, value in mapping.items():
+            if isinstance(value, dict):
+                yield from integers(value, path + (key,))
+            elif isinstance(value, int) and not isinstance(value, bool):
+                yield ".".join(path + (key,)), value
+
+    key, value = next(integers(config))
+    assert cli.main([part, "--quick", "--set", f"{key}={value + 1}", "--show-config"]) == 0
+    changed = json.loads(capsys.readouterr().out)
+    for step in key.split("."):
+        changed = changed[step]
+    assert changed == value + 1
+
+
 def test_settings_reach_the_run_and_its_json(tmp_path, shared_data_dir):
     out = tmp_path / "out"
     assert cli.main(["figure4_right", "--quick", "--set", "steps=60", "--set", "record_every=20",
