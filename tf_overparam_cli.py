@@ -76,19 +76,36 @@ EXIT_STATUS_TEXT = ("exit status: 0 all done; 1 a part failed or was skipped; 2 
 EPILOG = (parts_table() + "\n  all            every part above, in this order, then a summary"
           "\n  report         no training: the README's verdict section and docs/results.md,"
           "\n                 written from OUT's JSON files"
+          "\n\nsettings: --set KEY=VALUE changes one setting of the config (see --show-config) of"
+          "\nevery FIGURE named, --set FIGURE:KEY=VALUE of one; VALUE is JSON or a Python literal"
+          "\n(a bare word is a string), KEY may be dotted into a mapping (adam.learning_rate)."
+          "\nExamples:\n  reproduce figure3 --set steps=25000 --set learning_rates=[1e-3,1e-2]"
+          "\n  reproduce figure5_right figure4_right --backend jax --set figure5_right:seeds=2"
           "\n\n" + textwrap.fill(EXIT_STATUS_TEXT, 79))
+
+BACKENDS = ("tensorflow", "jax", "torch")
+SINGLE = ("all", "report")  # names that stand alone
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the reproduce command (every way of starting it)."""
-    parser.add_argument("figure", choices=["all", *PARTS, "report"], metavar="FIGURE",
-                        help="one of the figures listed below, all, or report")
+    parser.add_argument("figure", nargs="+", choices=["all", *PARTS, "report"], metavar="FIGURE",
+                        help="one or more of the figures listed below, all, or report")
     parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for CI")
     parser.add_argument("--out", default=None, help="output folder (default: results/, or "
                         "results_quick/ with --quick)")
     parser.add_argument("--data-dir", default=None, help="folder with gas_sensor_drift/ and "
                         "mnist/ (or the files themselves); default: $TF_OVERPARAM_DATA_DIR, then "
                         "the cache, then download")
+    parser.add_argument("--set", dest="settings", action="append", default=[],
+                        metavar="[FIGURE:]KEY=VALUE", help="change a setting (repeatable)")
+    parser.add_argument("--show-config", action="store_true",
+                        help="print each FIGURE's config (settings applied) as JSON and exit")
+    parser.add_argument("--backend", choices=BACKENDS, default=None,
+                        help="the Keras backend (default: $KERAS_BACKEND, else tensorflow)")
+    parser.add_argument("--pack", default=None, metavar="DIR",
+                        help="also write DIR/results.tar.gz: the parts' folders without "
+                        "checkpoints, and command.json (device, versions, each part's time)")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of a missing-data error too")
 
@@ -106,12 +123,66 @@ def out_folder(args: argparse.Namespace) -> pathlib.Path:
 
 
 def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse what argparse cannot check, before any figure runs or writes anything (exit 2)."""
+    """Refuse what argparse cannot check, before any figure runs or writes anything (exit 2).
+    Sets the Keras backend asked for, and `args.parts` (the parts to run) and
+    `args.part_settings` ({part: {key: value}}, each checked against the part's config)."""
+    names = list(dict.fromkeys(args.figure))
+    lone = [name for name in names if name in SINGLE]
+    if lone and len(names) > 1:
+        parser.error(f"{lone[0]!r} stands alone; got {' '.join(args.figure)}")
     if args.data_dir is not None and not pathlib.Path(args.data_dir).is_dir():
         parser.error(f"--data-dir {args.data_dir!r} is not a folder")
     problem = unwritable_folder(out_folder(args))
     if problem:
         parser.error(f"--out {str(out_folder(args))!r} {problem}")
+    if args.pack is not None and unwritable_folder(pathlib.Path(args.pack)):
+        parser.error(f"--pack {args.pack!r} {unwritable_folder(pathlib.Path(args.pack))}")
+    if args.backend is not None:
+        if "keras" in sys.modules and sys.modules["keras"].backend.backend() != args.backend:
+            parser.error(f"--backend {args.backend}: Keras is already running on "
+                         f"{sys.modules['keras'].backend.backend()} in this process")
+        os.environ["KERAS_BACKEND"] = args.backend
+    args.parts = list(PARTS) if names == ["all"] else [n for n in names if n != "report"]
+    args.part_settings = {}
+    if args.settings and names == ["report"]:
+        parser.error("--set: report has no settings")
+    if not args.settings and not args.show_config:
+        return
+    try:
+        args.part_settings = split_settings(args.settings, args.parts)
+        for part in args.parts:
+            configure(part, args.quick, args.part_settings.get(part))
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def split_settings(texts, parts) -> dict:
+    """["[FIGURE:]KEY=VALUE", …] → {part: {key: value}}; a key without a FIGURE goes to every
+    part. ValueError for a malformed one or a FIGURE not among `parts`."""
+    configs = importlib.import_module(experiments().__name__ + ".lab.configs")
+    settings = {part: {} for part in parts}
+    for text in texts:
+        target, colon, rest = text.partition(":")
+        if colon and "=" not in target:
+            if target not in parts:
+                raise ValueError(f"--set {text!r}: {target!r} is not among the figures named "
+                                 f"({', '.join(parts)})")
+            key, value = configs.parse_setting(rest)
+            settings[target][key] = value
+        else:
+            key, value = configs.parse_setting(text)
+            for part in parts:
+                settings[part][key] = value
+    return {part: values for part, values in settings.items() if values}
+
+
+def configure(part: str, quick: bool, settings=None) -> dict:
+    """The config `part` runs with: its settings, `--quick`'s, then `settings` (checked)."""
+    module = importlib.import_module(f"{experiments().__name__}.experiments.{part}")
+    try:
+        return module.make_config(quick, settings)
+    except ValueError as error:
+        raise ValueError(f"--set for {part}: {error}") from None
 
 
 def unwritable_folder(folder: pathlib.Path) -> str | None:
@@ -192,7 +263,7 @@ def info(data_dir=None) -> str:
 
         from tf_overparam.datasets import find_local_data
 
-        provenance = importlib.import_module(experiments().__name__ + ".provenance")
+        provenance = importlib.import_module(experiments().__name__ + ".lab.provenance")
         device = provenance.device_description()
     lines = [f"python        {platform.python_version()} ({sys.executable})"]
     for package in PACKAGES:
@@ -238,6 +309,9 @@ def main(argv=None) -> None:
     else:
         check_arguments(parser, args)
         runner = importlib.import_module(experiments().__name__ + ".__main__")
+        if args.show_config:
+            print(runner.show_config(args))
+            return
         with command_given("tf-overparam", argv):
             status = runner.run(args)
         runner.exit_process(status)

@@ -29,7 +29,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tf_overparam  # noqa: E402
-from reproduce import conv_overparam  # noqa: E402
+from reproduce.experiments import conv_overparam  # noqa: E402
 
 #: (name, input shape (h, w, c_in), filters): the tutorial's conv layers.
 CONV_SHAPES = [("conv1", (28, 28, 1), 32), ("conv2", (14, 14, 32), 64)]

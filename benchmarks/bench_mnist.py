@@ -2,7 +2,7 @@
 
     python benchmarks/bench_mnist.py [--rounds 7] [--steps 50] [--jit {off,on,both}] [--data-dir DIR]
 
-Both models train with the exact step of the reproduction (`reproduce.mnist_trainer.Trainer`:
+Both models train with the exact step of the reproduction (`reproduce.lab.mnist_trainer.Trainer`:
 TF1 momentum, staircase rate, L2, dropout, batch 64 in the tutorial's data order) on the Keras
 backend in use: on TensorFlow compiled as a `tf.function` loop of `--steps` steps (`--jit`
 XLA-compiles the step; TensorFlow only), on JAX a jitted step per call, on PyTorch eager steps. The models alternate, one chunk each per round, after a
@@ -23,8 +23,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from reproduce import mnist_trainer  # noqa: E402
-from reproduce import mnist_tutorial as mt  # noqa: E402
+from reproduce.lab import mnist_trainer  # noqa: E402
+from reproduce.lab import provenance  # noqa: E402
+from reproduce.lab import mnist_tutorial as mt  # noqa: E402
 
 
 def training_data(data_dir):
@@ -66,7 +67,7 @@ def main():
     median = {(c["name"], c["jit"]): statistics.median(c["times"]) for c in cases}
     times = {(c["name"], c["jit"]): c["times"] for c in cases}
 
-    device = mnist_trainer.device_description()
+    device = provenance.device_description()
     print(f"device: {device['type']} {device['name']} ({device['count']}); data: {source}; "
           f"{args.rounds} rounds x {args.steps} steps, batch {mt.BATCH_SIZE}")
     print("| jit | original ms/step | overparameterized ms/step | ratio of medians | median paired ratio | goal |")

@@ -23,4 +23,4 @@ def figure_module(name: str):
     """The module of part `name` (it exposes `run(out_dir, data_dir, quick) -> dict`)."""
     if name not in PARTS:
         raise ValueError(f"figure must be one of {', '.join(PARTS)}; got {name!r}.")
-    return importlib.import_module("." + name, __package__)
+    return importlib.import_module(".experiments." + name, __package__)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import pathlib
 import re
@@ -23,19 +24,22 @@ from tf_overparam_cli import EXIT_INTERRUPTED
 from tf_overparam_cli import EXIT_MISSING_DATA
 from tf_overparam_cli import check_arguments
 from tf_overparam_cli import command_given
+from tf_overparam_cli import command_line
+from tf_overparam_cli import configure
 from tf_overparam_cli import out_folder
 from tf_overparam_cli import reproduce_parser
 
 from . import PARTS
 from . import figure_module
-from . import progress
-from . import records
+from .lab import progress
+from .lab import records
 
 
 class Outcome(NamedTuple):
     status: str            # "done", "skipped" or "failed"
     why: str               # one line
     missing_data: bool = False
+    seconds: float = 0.0
 
 
 def prog_name() -> str:
@@ -52,8 +56,19 @@ def main(argv=None, prog: str | None = None) -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     check_arguments(parser, args)
+    if args.show_config:
+        print(show_config(args))
+        return 0
     with command_given(prog, argv):
         return run(args)
+
+
+def show_config(args) -> str:
+    """Each part's config as it would run (`--quick` and `--set` applied), as JSON."""
+    configs = {part: configure(part, args.quick, args.part_settings.get(part))
+               for part in args.parts}
+    return json.dumps(configs if len(configs) > 1 else next(iter(configs.values())), indent=1,
+                      default=str)
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
@@ -63,13 +78,13 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run the parts `args` asks for; print a summary after `all`; return the exit status."""
     out_root = out_folder(args)
-    if args.figure == "report":
-        from . import report
+    if args.figure == ["report"]:
+        from .experiments import report
 
         for what, path in report.run(out_root).items():
             print(f"{what}: {path}")
         return 0
-    names = list(PARTS) if args.figure == "all" else [args.figure]
+    names = args.parts
     outcomes: dict[str, Outcome] = {}
     try:
         import keras  # noqa: F401 - inside: a Ctrl-C during the (slow) import is an interruption too
@@ -86,7 +101,32 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if len(names) > 1:
         print(summary(outcomes), flush=True)
+    if args.pack:
+        print(f"packed {pack(out_root, outcomes, args.pack)}", flush=True)
     return exit_status(outcomes.values())
+
+
+def pack(out_root: pathlib.Path, outcomes: dict, target) -> pathlib.Path:
+    """`target`/results.tar.gz: OUT/command.json (the command, device, versions, each part's
+    outcome and time) and every part's folder without checkpoint files; returns its path."""
+    import tarfile
+
+    from .lab import provenance
+
+    record = {"command": command_line(), "device": provenance.device_description(),
+              "versions": provenance.software_versions(),
+              "parts": {name: {"status": o.status, "why": o.why, "seconds": o.seconds}
+                        for name, o in outcomes.items()}}
+    records.write_json(out_root / "command.json", record)
+    path = pathlib.Path(target) / "results.tar.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(out_root / "command.json", arcname=f"{out_root.name}/command.json")
+        for name in outcomes:
+            for file in sorted((out_root / name).rglob("*")):
+                if file.is_file() and "checkpoint" not in file.name:
+                    archive.add(file, arcname=f"{out_root.name}/{file.relative_to(out_root)}")
+    return path
 
 
 @contextlib.contextmanager
@@ -114,7 +154,7 @@ def run_part(name: str, out_root: pathlib.Path, args, seen=()) -> Outcome:
     start = time.perf_counter()
     try:
         figure_module(name).run(out_dir=out_root / name, data_dir=args.data_dir,
-                                quick=args.quick)
+                                quick=args.quick, settings=args.part_settings.get(name))
     except DataNotFoundError as error:
         why = f"data not found: {_data_named_in(error)}"
         if args.debug:
@@ -123,15 +163,15 @@ def run_part(name: str, out_root: pathlib.Path, args, seen=()) -> Outcome:
             print(f"== {name}: skipped, data not found.\n{error}", file=sys.stderr, flush=True)
         else:
             print(f"== {name}: skipped, data not found (as above)", file=sys.stderr, flush=True)
-        return Outcome("skipped", why, missing_data=True)
+        return Outcome("skipped", why, missing_data=True, seconds=time.perf_counter() - start)
     except Exception as error:  # noqa: BLE001 - `all` goes on with the next part
         traceback.print_exc()
         why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
         print(f"== {name}: failed ({why})", file=sys.stderr, flush=True)
-        return Outcome("failed", why)
+        return Outcome("failed", why, seconds=time.perf_counter() - start)
     elapsed = time.perf_counter() - start
     print(f"== {name} done in {elapsed:.1f} s -> {out_root / name}", flush=True)
-    return Outcome("done", f"{elapsed:.1f} s -> {out_root / name}")
+    return Outcome("done", f"{elapsed:.1f} s -> {out_root / name}", seconds=elapsed)
 
 
 def _data_named_in(error) -> str:

@@ -1,30 +1,31 @@
 #!/usr/bin/env bash
-# Issue 13's accelerator run: Figure 5-right (the MNIST tutorial: original, overparameterized,
+# The accelerator run: Figure 5-right (the MNIST tutorial: original, overparameterized,
 # overparameterized_l2_all, emulated) × 5 seeds, and Figure 4-right (Adam with and without depth),
 # on JAX, on a machine with JAX (CUDA) but no TensorFlow and no Keras, and no network.
 #
 #   bash scripts/gpu_reproduce.sh fetch
 #       Here, where pip works: the Keras wheel (the installed version), namex and optree for
 #       CPython 3.12 manylinux x86_64 into .whl/, this package's wheel too, and the data
-#       (mnist, gas_sensor_drift, gas_sensor_drift_reconstructed from ../shared/data or
-#       $TF_OVERPARAM_DATA_DIR) into .gpu_data/. Both folders are git-ignored.
-#   bash scripts/gpu_reproduce.sh run [--quick] [--seeds N] [--steps S] [--data-dir DIR]
-#                                     [--out-root DIR] [--parts figure5_right,figure4_right]
-#       On the accelerator (the device tool, carry [".whl", ".gpu_data"]): installs the wheels
-#       into /tmp/site if keras is missing, sets KERAS_BACKEND=jax, runs reproduce/gpu_run.py into
-#       results/figure5_right_gpu/ and results/figure4_right_gpu/ (results_quick/ with --quick),
-#       writes gpu_run.json (device, versions, wall time of each part) and, if $OUT is set, packs
-#       everything but the checkpoints into $OUT/gpu_results.tar.gz. GPU_REPRODUCE_BLOCK_TF=1 makes
-#       `import tensorflow` fail (to rehearse the device machine on a CPU with TensorFlow).
+#       (mnist, gas_sensor_drift, gas_sensor_drift_reconstructed from $TF_OVERPARAM_DATA_DIR,
+#       default ../shared/data) into .gpu_data/. Both folders are git-ignored.
+#   bash scripts/gpu_reproduce.sh run [FIGURE ...] [OPTIONS of python -m reproduce]
+#       On the accelerator (carry [".whl", ".gpu_data"]): installs the wheels into /tmp/site if
+#       keras is missing, then runs `python -m reproduce FIGURE ... --backend jax --data-dir
+#       .gpu_data --out results_gpu OPTIONS` (FIGURE default: figure5_right figure4_right), and
+#       with $OUT set adds `--pack $OUT` ($OUT/results.tar.gz: the figures' folders without
+#       checkpoints, and command.json with the device, versions and each part's time). The same
+#       command's options apply: e.g. `--set figure5_right:seeds=1 --set figure5_right:num_steps=500`.
+#       GPU_REPRODUCE_BLOCK_TF=1 makes `import tensorflow` fail (to rehearse the device machine
+#       on a CPU with TensorFlow).
 #
 # Sizing (NOT yet measured on a GPU): the full run is 4 variants × 5 seeds × 8,593 steps =
 # 171,860 steps. On 2 CPU cores a step takes 0.155 s (original) and 0.49 s (emulated: one thin SVD
 # of 3,136×512 per step) on TensorFlow, 4.1 s (emulated) on JAX. To fit one 10-minute device
 # command the H200 would need ≈3 ms per step on average, compilation and evaluations included;
 # the emulated variant's per-step SVD alone (cuSOLVER) is likely several ms. It probably does NOT
-# fit in one command: run a first, short measurement (e.g. `run --seeds 1 --steps 500`), then
-# choose --seeds/--steps or split by --parts across calls (each call starts from an empty
-# results folder on a fresh machine; what comes back is the tar.gz).
+# fit in one command: run a first, short measurement (seeds=1, num_steps=500), then choose the
+# settings or split the figures across calls (each call starts from an empty results folder on a
+# fresh machine; what comes back is the tar.gz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command="${1:-}"
@@ -48,15 +49,9 @@ case "$command" in
     ls -l .whl; du -sh .gpu_data
     ;;
   run)
-    DATA_DIR=".gpu_data"
-    ARGS=()
-    while [ $# -gt 0 ]; do
-      case "$1" in
-        --data-dir) DATA_DIR="$2"; shift 2 ;;
-        *) ARGS+=("$1"); shift ;;
-      esac
-    done
-    export KERAS_BACKEND=jax
+    FIGURES=()
+    while [ $# -gt 0 ] && [[ "$1" != -* ]]; do FIGURES+=("$1"); shift; done
+    [ ${#FIGURES[@]} -gt 0 ] || FIGURES=(figure5_right figure4_right)
     PYTHON="${PYTHON:-python3}"
     if ! "$PYTHON" -c "import keras" 2>/dev/null; then
       "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
@@ -64,12 +59,13 @@ case "$command" in
     fi
     PACK=()
     [ -n "${OUT:-}" ] && PACK=(--pack "$OUT")
+    # Defaults first: a later --data-dir or --out among the options wins (argparse keeps the last).
     exec "$PYTHON" -c "import os, runpy, sys
 if os.environ.get('GPU_REPRODUCE_BLOCK_TF') == '1':
     sys.modules['tensorflow'] = None
-sys.argv = ['reproduce.gpu_run'] + sys.argv[1:]
-runpy.run_module('reproduce.gpu_run', run_name='__main__', alter_sys=True)" \
-      --data-dir "$DATA_DIR" ${ARGS[@]+"${ARGS[@]}"} ${PACK[@]+"${PACK[@]}"}
+sys.argv = ['reproduce'] + sys.argv[1:]
+runpy.run_module('reproduce', run_name='__main__', alter_sys=True)" \
+      "${FIGURES[@]}" --backend jax --data-dir .gpu_data --out results_gpu ${PACK[@]+"${PACK[@]}"} "$@"
     ;;
   *)
     sed -n '2,20p' "$0"; exit 2 ;;

@@ -14,9 +14,9 @@ import keras
 import numpy as np
 import pytest
 
-from reproduce import atlas_claims
-from reproduce import run_store
-from reproduce import selection
+from reproduce.experiments import atlas_claims
+from reproduce.lab import run_store
+from reproduce.lab import selection
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NAN = float("nan")

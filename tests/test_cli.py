@@ -24,8 +24,8 @@ from rich.console import Console
 import reproduce
 import tf_overparam_cli
 from reproduce import __main__ as cli
-from reproduce import progress
-from reproduce import run_store
+from reproduce.lab import progress
+from reproduce.lab import run_store
 from tf_overparam.datasets import DataNotFoundError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -79,9 +79,69 @@ def test_the_figure_table_has_every_module_and_the_measured_times():
     assert list(reproduce.PARTS)[0] == "theory" and list(reproduce.PARTS)[-1] == "atlas"
     assert reproduce.PARTS["figure3"].full_time == "203 s"
     for name in reproduce.PARTS:
-        assert (ROOT / "reproduce" / f"{name}.py").is_file(), name
+        assert (ROOT / "reproduce" / "experiments" / f"{name}.py").is_file(), name
     with pytest.raises(ValueError, match="figure must be one of"):
         reproduce.figure_module("figure9")
+
+
+# ---- settings -----------------------------------------------------------------------------------
+
+def test_show_config_prints_the_config_with_the_settings_and_runs_nothing(tmp_path, capsys):
+    status = cli.main(["figure3", "--quick", "--set", "steps=50", "--set", "learning_rates=[1e-3]",
+                       "--show-config", "--out", str(tmp_path / "out")])
+    assert status == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["steps"] == 50 and config["learning_rates"] == [1e-3]
+    assert config["losses"] == [2, 4]  # the rest as --quick has it
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("part", list(reproduce.PARTS))
+def test_every_part_shows_its_config_and_takes_settings(part, capsys):
+    """--show-config and --set work for every experiment: the first setting changed shows."""
+    assert cli.main([part, "--quick", "--show-config"]) == 0
+    config = json.loads(capsys.readouterr().out)
+
+    def integers(mapping, path=()):  # (dotted key, value) of every integer setting
+        for key, value in mapping.items():
+            if isinstance(value, dict):
+                yield from integers(value, path + (key,))
+            elif isinstance(value, int) and not isinstance(value, bool):
+                yield ".".join(path + (key,)), value
+
+    key, value = next(integers(config))
+    assert cli.main([part, "--quick", "--set", f"{key}={value + 1}", "--show-config"]) == 0
+    changed = json.loads(capsys.readouterr().out)
+    for step in key.split("."):
+        changed = changed[step]
+    assert changed == value + 1
+
+
+def test_settings_reach_the_run_and_its_json(tmp_path, shared_data_dir):
+    out = tmp_path / "out"
+    assert cli.main(["figure4_right", "--quick", "--set", "steps=60", "--set", "record_every=20",
+                     "--out", str(out), "--data-dir", str(shared_data_dir)]) == 0
+    record = json.loads((out / "figure4_right" / "figure4_right.json").read_text())
+    assert record["settings"] == {"steps": 60, "record_every": 20}
+    assert record["config"]["steps"] == 60
+    assert all(run["settings"]["steps"] == 60 for run in record["runs"].values())
+    assert record["command"].endswith("--set steps=60 --set record_every=20 --out "
+                                      f"{out} --data-dir {shared_data_dir}")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["figure3", "--set", "steps=2.5"], "setting 'steps' must be an integer (like 100000), got 2.5"),
+    (["figure3", "--set", "normalisation=minmax"], "no setting 'normalisation'; settings: depths, "),
+    (["atlas", "--set", "adam.beta=1"], "no setting 'adam.beta' of 'adam'"),
+    (["report", "--set", "steps=1"], "report has no settings"),
+    (["theory", "figure3", "--set", "theory:steps=1"], "--set for theory: no setting 'steps'"),
+])
+def test_bad_settings_are_usage_errors_naming_the_valid_keys(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv + ["--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 # ---- missing data -----------------------------------------------------------------------------
@@ -294,9 +354,9 @@ def test_ctrl_c_during_the_theory_exits_130_with_nothing_half_written(tmp_path):
                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT,
                                                                            signal.SIG_DFL))
     lines = []
-    for line in process.stdout:  # the first of its four parts is over: interrupt the second
+    for line in process.stdout:  # two of its four parts are over (the first recorded): stop
         lines.append(line)
-        if line.startswith("  warmup:"):
+        if line.startswith("  two_point:"):
             process.send_signal(signal.SIGINT)
             break
     stdout, stderr = process.communicate(timeout=120)
@@ -307,7 +367,7 @@ def test_ctrl_c_during_the_theory_exits_130_with_nothing_half_written(tmp_path):
     # No final-looking record: the interim one says it is not complete.
     assert not (out / "theory" / "theory.json").exists()
     interim = json.loads((out / "theory" / "theory.partial.json").read_text())
-    assert interim["complete"] is False and "warmup" in interim and "theorem2" not in interim
+    assert interim["complete"] is False and "warmup" in interim["runs"] and "theorem2" not in interim["runs"]
 
 
 def test_ctrl_c_between_runs_keeps_the_finished_runs(tmp_path, shared_data_dir):

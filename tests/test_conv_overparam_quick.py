@@ -6,7 +6,7 @@ import os
 import pytest
 
 from reproduce import __main__ as cli
-from reproduce import conv_overparam
+from reproduce.experiments import conv_overparam
 
 
 def test_quick_run_writes_its_outputs_and_collapse_keeps_the_trained_model(shared_data_dir, tmp_path, capsys):

@@ -297,8 +297,8 @@ def test_tf1_style_is_the_tf1_accumulator_and_keras_style_is_not():
 
 
 def test_tf1_style_equals_the_mnist_tutorials_tf1_momentum():
-    pytest.importorskip("tensorflow")  # reproduce.mnist_tutorial imports it
-    from reproduce.mnist_tutorial import TF1Momentum
+    pytest.importorskip("tensorflow")  # reproduce.lab.mnist_tutorial imports it
+    from reproduce.lab.mnist_tutorial import TF1Momentum
 
     rng = np.random.default_rng(14)
     shapes = [(5, 2), (2,)]

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from reproduce import __main__ as cli
-from reproduce import figure5_right
-from reproduce import mnist_run_files
-from reproduce import mnist_tutorial as tutorial
+from reproduce.experiments import figure5_right
+from reproduce.lab import mnist_run_files
+from reproduce.lab import mnist_tutorial as tutorial
 
 
 def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path, capsys):
@@ -18,9 +18,10 @@ def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path
     out = tmp_path / "figure5_right"
     for name in ("figure5_right.png", "figure5_right.pdf", "figure5_right.json"):
         assert (out / name).stat().st_size > 0
-    summary = json.loads((out / "figure5_right.json").read_text())
-    assert summary["config"]["quick"] and summary["config"]["num_steps"] == 100
-    assert summary["config"]["seeds"] == 1
+    document = json.loads((out / "figure5_right.json").read_text())
+    summary = document["results"]
+    assert document["config"]["quick"] and document["config"]["num_steps"] == 100
+    assert document["config"]["seeds"] == 1 and document["complete"]
     for name, params in (("original", 1_663_370), ("overparameterized", 1_925_614), ("emulated", 1_663_370)):
         model = summary["models"][name]
         assert model["complete"] and model["parameters"] == params
@@ -70,12 +71,15 @@ def test_quick_run_completes_and_lowers_the_batch_loss(shared_data_dir, tmp_path
     printed = capsys.readouterr().out
     assert printed.count(": complete") == 3 and printed.count("missing (not complete), left out") == 3
     assert "steps" not in printed  # nothing trained
-    again = json.loads((out / "figure5_right.json").read_text())
-    assert again["config"]["seeds"] == 2
+    document = json.loads((out / "figure5_right.json").read_text())
+    again = document["results"]
+    assert document["config"]["seeds"] == 2 and document["settings"] == {"seeds": 2}
     for name in ("original", "overparameterized", "emulated"):
         assert list(again["by_seed"][name]) == [str(tutorial.SEED)]
-    assert again["models"] == json.loads(before)["models"]
+    assert again["models"] == json.loads(before)["results"]["models"]
     assert again["smoothed_ratio_to_original_by_range"] == summary["smoothed_ratio_to_original_by_range"]
+    assert again["plotted"]["overparameterized"] == {"seeds": 1, "median_with_min_max_band": False,
+                                                     "raw_curve_of_the_first_seed": True}
 
 
 def test_summary_only_needs_runs_to_summarize(tmp_path, shared_data_dir):

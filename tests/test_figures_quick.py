@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from reproduce import records
-from reproduce import run_store
-from reproduce import selection
+from reproduce.lab import records
+from reproduce.lab import run_store
+from reproduce.lab import selection
 
 FIGURES = ["figure3", "figure2", "figure4_left", "figure4_right", "figure5_left"]
 
@@ -22,7 +22,7 @@ def quick_results(tmp_path_factory, shared_data_dir):
     root = tmp_path_factory.mktemp("results_quick")
     documents = {}
     for name in FIGURES:
-        module = importlib.import_module(f"reproduce.{name}")
+        module = importlib.import_module(f"reproduce.experiments.{name}")
         documents[name] = module.run(out_dir=root / name, data_dir=str(shared_data_dir),
                                      quick=True)
     return root, documents
@@ -84,7 +84,7 @@ def test_grid_figures_choose_learning_rates(quick_results):
     selected = documents["figure3"]["results"]["selected"]
     assert set(selected) == {f"l{p} depth {d}" for p in (2, 4) for d in (1, 2, 3)}
     # Every plotted configuration: the grid's seeds and the extra ones, median and range.
-    from reproduce import configs
+    from reproduce.lab import configs
 
     seeds = configs.GRID_QUICK["seeds"] + configs.GRID_QUICK["more_seeds"]
     for name in ("figure3", "figure4_left", "figure5_left"):
@@ -98,7 +98,7 @@ def test_grid_figures_choose_learning_rates(quick_results):
 
 
 def test_rerun_resumes_from_the_run_store(quick_results, shared_data_dir):
-    from reproduce import figure4_right
+    from reproduce.experiments import figure4_right
 
     root, _ = quick_results
     document = figure4_right.run(out_dir=root / "figure4_right", data_dir=str(shared_data_dir),
@@ -111,12 +111,12 @@ def test_rerun_resumes_from_the_run_store(quick_results, shared_data_dir):
 
 def test_changed_code_invalidates_the_run_store(quick_results, shared_data_dir, monkeypatch):
     """Results computed by another version of the trainer must be recomputed, not reused."""
-    from reproduce import figure4_right
+    from reproduce.experiments import figure4_right
 
     root, _ = quick_results
     monkeypatch.setattr(run_store, "code_fingerprint", lambda: "another-version")
-    from reproduce import session
-    monkeypatch.setattr(session, "code_fingerprint", lambda: "another-version")
+    from reproduce.lab import regression
+    monkeypatch.setattr(regression, "code_fingerprint", lambda: "another-version")
     document = figure4_right.run(out_dir=root / "figure4_right_changed", data_dir=str(shared_data_dir),
                                  quick=True)
     assert not any(run["info"]["cached"] for run in document["runs"].values())

@@ -1,4 +1,4 @@
-"""The MNIST tutorial run's files on disk (`reproduce.mnist_run_files`): validated when read, a
+"""The MNIST tutorial run's files on disk (`reproduce.lab.mnist_run_files`): validated when read, a
 bad one moved aside (never deleted) and the run continued or redone to the same losses.
 
 The oracle is an undisturbed run of the same configuration: whatever happened to the files, the
@@ -11,10 +11,10 @@ import warnings
 import numpy as np
 import pytest
 
-from reproduce import mnist_run_files as run_files
-from reproduce import mnist_trainer
-from reproduce import mnist_tutorial as mt
-from reproduce.records import move_aside
+from reproduce.lab import mnist_run_files as run_files
+from reproduce.lab import mnist_trainer
+from reproduce.lab import mnist_tutorial as mt
+from reproduce.lab.records import move_aside
 
 STEPS, EVERY = 6, 3
 CONFIG = {"test": "run files"}

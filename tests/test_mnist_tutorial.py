@@ -13,9 +13,9 @@ import pytest
 import tensorflow as tf
 
 import tf_overparam
-from reproduce import mnist_run_files
-from reproduce import mnist_trainer
-from reproduce import mnist_tutorial as mt
+from reproduce.lab import mnist_run_files
+from reproduce.lab import mnist_trainer
+from reproduce.lab import mnist_tutorial as mt
 
 TRUNCATED_STD = 0.1 * 0.87962566  # std of N(0, 0.1²) truncated at ±2 std
 

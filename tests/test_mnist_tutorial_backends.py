@@ -32,8 +32,8 @@ import keras
 import numpy as np
 import pytest
 
-from reproduce import mnist_trainer
-from reproduce import mnist_tutorial as mt
+from reproduce.lab import mnist_trainer
+from reproduce.lab import mnist_tutorial as mt
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STEPS = 20
@@ -64,16 +64,17 @@ import json, pathlib, sys
 sys.modules["tensorflow"] = None  # as on the accelerator machine: `import tensorflow` fails
 import keras
 import numpy as np
-from reproduce import figure5_right  # imports without TensorFlow too
-from reproduce import mnist_run_files
-from reproduce import mnist_trainer
-from reproduce import mnist_tutorial as mt
+from reproduce.experiments import figure5_right  # imports without TensorFlow too
+from reproduce.lab import mnist_run_files
+from reproduce.lab import mnist_trainer
+from reproduce.lab import mnist_tutorial as mt
+from reproduce.lab import provenance
 
 inputs, output, folder = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
 with np.load(inputs) as saved:
     weights = [saved[f"w{i}"] for i in range(8)]
     train = (saved["images"], saved["labels"])
-out = {"backend": keras.backend.backend(), "device": mnist_trainer.device_description(), "losses": {}}
+out = {"backend": keras.backend.backend(), "device": provenance.device_description(), "losses": {}}
 for name, rate in %(rates)r.items():
     model = mt.build_model(dropout_rate=0.0, dtype="float64")
     model.set_weights(weights)

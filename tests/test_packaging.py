@@ -60,11 +60,11 @@ def test_the_wheel_ships_the_library_and_the_experiments_only(wheel):
     assert tops == {"tf_overparam", "tf_overparam_cli.py",
                     f"{wheel.name.split('-py3')[0]}.dist-info"}, tops
     assert "tf_overparam/reproduce/__main__.py" in names
-    assert "tf_overparam/reproduce/figure3.py" in names
+    assert "tf_overparam/reproduce/experiments/figure3.py" in names
     for init in ROOT.glob("tf_overparam/*/__init__.py"):  # the hand-kept list in pyproject.toml
         assert init.relative_to(ROOT).as_posix() in names, init
-    for module in (ROOT / "reproduce").glob("*.py"):
-        assert f"tf_overparam/reproduce/{module.name}" in names, module
+    for module in (ROOT / "reproduce").rglob("*.py"):
+        assert f"tf_overparam/{module.relative_to(ROOT).as_posix()}" in names, module
     assert not [name for name in names if "tests/" in name or name.startswith("reproduce/")]
     metadata = next(name for name in names if name.endswith("/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()

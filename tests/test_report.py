@@ -10,8 +10,8 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from reproduce import plotting  # noqa: E402
-from reproduce import report  # noqa: E402
+from reproduce.lab import plotting  # noqa: E402
+from reproduce.experiments import report  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

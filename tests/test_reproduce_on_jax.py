@@ -32,7 +32,7 @@ def test_figure3_quick_on_jax_without_tensorflow(tmp_path, shared_data_dir):
     assert all(run["info"]["backend"] == "jax" for run in on_jax["runs"].values())
     assert (tmp_path / "jax" / "figure3" / "figure3.png").stat().st_size > 1000
 
-    from reproduce import figure3
+    from reproduce.experiments import figure3
 
     on_tf = figure3.run(out_dir=tmp_path / "tf" / "figure3", data_dir=str(shared_data_dir),
                         quick=True)

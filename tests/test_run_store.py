@@ -11,8 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from reproduce import run_store
-from reproduce.run_store import Request, RunStore
+from reproduce.lab import run_store
+from reproduce.lab.regression import FullBatchRun
+from reproduce.lab.run_store import RunStore
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -22,10 +23,24 @@ class _Model:
         return [d, k]
 
 
+class _Problem:
+    X = np.zeros((4, 3))
+
+
+class _Run(FullBatchRun):
+    """A full-batch run whose training is `_run`: the store's side of the protocol, alone."""
+
+    computed = []
+
+    def compute(self, name=""):
+        self.computed.append(self)
+        return _run(self)
+
+
 def _request(steps=20, record_every=10, lrs=(1e-3, 1e-2), seeds=(0,), levels=(0.5,)):
     spec = {"code": "test", "learning_rates": list(lrs), "seeds": list(seeds), "steps": steps,
             "record_every": record_every, "loss_levels": list(levels)}
-    return Request("label", _Model(), None, spec)
+    return _Run("label", _Model(), None, spec, _Problem())
 
 
 def _run(request):
@@ -63,10 +78,9 @@ def test_damaged_entries_are_moved_aside_and_recomputed(tmp_path, how):
     assert not path.exists()
     rejected = list((tmp_path / "rejected").iterdir())
     assert len(rejected) == 1 and rejected[0].name.startswith(request.key)
-    computed = []
-    runs = store.execute([request], lambda r: computed.append(r) or _run(r),
-                         lambda r, run: None)
-    assert computed == [request]  # recomputed, then stored again
+    _Run.computed = []
+    runs = store.execute({"label": request})
+    assert _Run.computed == [request]  # recomputed, then stored again
     np.testing.assert_array_equal(runs["label"]["losses"], _run(request)["losses"])
     assert store.load(request)["info"]["spec_key"] == request.key
     assert len(list((tmp_path / "rejected").iterdir())) == 1  # the damaged file is kept

@@ -1,4 +1,4 @@
-"""The theory (tf_overparam.theory, and the figure problems in reproduce.theory_problems):
+"""The theory (tf_overparam.theory, and the figure problems in reproduce.experiments.theory_problems):
 Section 3, Section 7, Claim 1, Theorem 2 against independent numpy oracles."""
 
 import json
@@ -9,7 +9,7 @@ import scipy.integrate
 from numpy_oracles import eq9_direction
 from numpy_oracles import eq11_direction
 
-from reproduce import theory_problems as problems
+from reproduce.experiments import theory_problems as problems
 from tf_overparam import theory
 from tf_overparam.optimal_loss import optimal_loss
 
@@ -304,14 +304,15 @@ def test_end_to_end_trajectory_matches_numpy_eq11_loop(warmup_problem):
 
 
 def test_quick_run_writes_figures_and_numbers(tmp_path):
-    from reproduce import theory as figure
+    from reproduce.experiments import theory as figure
 
-    summary = figure.run(out_dir=tmp_path / "theory", data_dir=None, quick=True)
+    document = figure.run(out_dir=tmp_path / "theory", data_dir=None, quick=True)
     for stem in ("warmup", "two_point", "claim1_spectrum", "theorem2"):
         for suffix in (".png", ".pdf"):
             assert (tmp_path / "theory" / (stem + suffix)).stat().st_size > 10_000
-    recorded = json.loads((tmp_path / "theory" / "theory.json").read_text())
-    assert recorded["quick"] is True and set(summary) >= {"warmup", "two_point", "claim1", "theorem2"}
+    written = json.loads((tmp_path / "theory" / "theory.json").read_text())
+    recorded = written["results"]
+    assert written["quick"] is True and set(document["results"]) >= {"warmup", "two_point", "claim1", "theorem2"}
     runs = recorded["two_point"]["runs"]
     assert runs["p4_depth3"]["best_iterations_to_converge"] < runs["p4_depth1"]["best_iterations_to_converge"]
     for checks in recorded["claim1"]["depths"].values():

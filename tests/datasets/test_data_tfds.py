@@ -186,7 +186,7 @@ def test_load_mnist_source_arguments_are_checked(tmp_path):
 
 def test_the_tutorial_data_from_tfds_equals_the_files(shared_data_dir, mnist_tfds_dir):
     """Figure 5-right's loader, as the Colab notebook calls it (mnist_source="tfds")."""
-    from reproduce import mnist_tutorial
+    from reproduce.lab import mnist_tutorial
 
     from_tfds = mnist_tutorial.load_tutorial_data(mnist_tfds_dir, source="tfds")
     from_files = mnist_tutorial.load_tutorial_data(shared_data_dir)

@@ -15,6 +15,9 @@ official UCI archive; Keras' copy of MNIST) whose checksum is verified. Offline,
 fails within seconds with a message saying how to supply a local copy. A modified file is
 refused (``ChecksumError``), never used or changed.
 
+Any other regression set loads as one table with ``load_table`` (a CSV, a NumPy file or a
+tensorflow-datasets name), normalized the same way.
+
 Example:
     >>> from tf_overparam.datasets import load_ethanol, load_mnist
     >>> X, y, meta = load_ethanol("data", allow_partial=True)  # doctest: +SKIP
@@ -25,11 +28,12 @@ from __future__ import annotations
 
 import os
 
-from . import _reconstructed, _sources, ethanol, mnist
+from . import _reconstructed, _sources, ethanol, mnist, table
 from ._sources import (DATA_DIR_ENV_VAR, ChecksumError, DataFormatError, DataNotFoundError,
                        PartialDataWarning, default_cache_root)
 from .ethanol import EthanolData, load_ethanol
 from .mnist import load_mnist
+from .table import load_table
 
 __all__ = [
     "DATA_DIR_ENV_VAR",
@@ -42,6 +46,7 @@ __all__ = [
     "find_local_data",
     "load_ethanol",
     "load_mnist",
+    "load_table",
 ]
 
 

@@ -16,14 +16,19 @@ figures, 100,000 iterations), five seeds (median and min–max band drawn).
 from __future__ import annotations
 
 import pathlib
+import sys
 
-from . import configs
-from . import plotting
-from .session import FigureSession
+from ..lab import configs
+from ..lab import plotting
+from ..lab import regression
+from ..lab import runner
+from ..lab.regression import header  # noqa: F401 - the experiment's JSON header
+from ..lab.regression import prepare  # noqa: F401 - the experiment's data
 
 P = 4
 
 CONFIG = {
+    "data": configs.DATA,  # or your own table (`configs.DATA`)
     "losses": [P],
     "depths": [1, 2, 3],
     "learning_rate": 1e-3,  # TensorFlow's (and Keras') default for Adam
@@ -42,39 +47,49 @@ QUICK = {"seeds": [0, 1], "steps": configs.GRID_QUICK["steps"],
          "record_every": configs.GRID_QUICK["record_every"]}
 
 
-def run(out_dir=pathlib.Path("results/figure4_right"), data_dir=None, quick=False) -> dict:
+def make_config(quick=False, settings=None) -> dict:
+    """The settings of a run: CONFIG, QUICK's with `quick`, then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings)
+
+
+def runs(config, problem, done) -> dict:
+    """Adam at its one rate on each depth, every seed."""
     from tf_overparam.fullbatch import LinearNetwork
     from tf_overparam.fullbatch import adam
 
-    config = configs.make_config(CONFIG, QUICK, quick)
-    session = FigureSession("figure4_right", out_dir, data_dir, quick, config)
-    requests = {}
+    found = {}
     for depth in config["depths"]:
         model = LinearNetwork(depth=depth, hidden_units=configs.hidden_units_at(depth, config["hidden_units"]),
                               kernel_initializer=config["kernel_initializer"],
                               stddev=config["stddev"])
-        requests[depth] = session.request(
+        found[depth] = problem.fit(
             f"l{P} Adam depth {depth}", model, adam(**config["adam"]), p=P,
             learning_rates=[config["learning_rate"]], seeds=config["seeds"],
             steps=config["steps"], record_every=config["record_every"], dtype=config["dtype"],
             divergence_factor=config["divergence_factor"])
-    done = session.execute(list(requests.values()))
-    curves = {depth: done[req.label] for depth, req in requests.items()}
-    summary = {f"depth {depth}": session.seed_curves(f"Adam depth {depth}", requests[depth].label,
-                                                     curves[depth], P)
-               for depth in config["depths"]}
-    plot(session, curves, config)
-    return session.finish({"summary": summary})
+    return found
 
 
-def plot(session, curves, config):
-    optimum = session.gap(P)[0]
+def summarize(config, problem, runs, done) -> dict:
+    stored = {f"Adam depth {depth}": regression.seed_curves(problem, runs[depth].label, done[depth], P)
+              for depth in config["depths"]}
+    return {"curves": stored,
+            "summary": {f"depth {depth}": regression.without_curve(stored[f"Adam depth {depth}"])
+                        for depth in config["depths"]}}
+
+
+def run(out_dir=pathlib.Path("results/figure4_right"), data_dir=None, quick=False, settings=None) -> dict:
+    return runner.run(sys.modules[__name__], out_dir, data_dir, quick, settings)
+
+
+def plot(results, config, problem, out_dir):
+    optimum = problem.gap(P)[0]
     with plotting.style():
         figure, ax = plotting.plt.subplots(figsize=(6.0, 4.2))
-        for depth, seeds in curves.items():
-            plotting.plot_band(ax, seeds, optimum, f"Adam, depth {depth}",
-                               color=plotting.DEPTH_COLORS[depth], lw=1.5)
-        session.decorate(ax, P, f"Figure 4-right: Adam (lr "
-                                f"{plotting.lr_text(config['learning_rate'])}), depth 1 vs 2 vs 3 (ℓ4)")
+        for depth in config["depths"]:
+            plotting.plot_band(ax, results["curves"][f"Adam depth {depth}"], optimum,
+                               f"Adam, depth {depth}", color=plotting.DEPTH_COLORS[depth], lw=1.5)
+        plotting.decorate(ax, problem, P, f"Figure 4-right: Adam (lr "
+                                          f"{plotting.lr_text(config['learning_rate'])}), depth 1 vs 2 vs 3 (ℓ4)")
         plotting.seeds_note(ax, len(config["seeds"]))
-        session.save_figure(figure)
+        plotting.save(figure, out_dir, "figure4_right")

@@ -1,5 +1,5 @@
 """The theory figures' plots (Section 3, Section 7, Claim 1, Theorem 2), from the numbers
-`reproduce.theory.compute_*` returns."""
+`reproduce.experiments.theory.compute_*` returns."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .plotting import save_figure  # noqa: E402
+from ..lab.plotting import save_figure  # noqa: E402
 
 
 def plot_warmup(result, config, out_dir):

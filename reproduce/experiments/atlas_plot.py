@@ -9,7 +9,7 @@ colour (Okabe–Ito, safe for the common colour-vision deficiencies) and by hatc
 
 from __future__ import annotations
 
-from . import plotting
+from ..lab import plotting
 from .atlas_claims import CLAIMS
 from .atlas_claims import OUTCOMES
 
@@ -35,7 +35,7 @@ def _spans(cells, key):
     return spans
 
 
-def plot(session, cells, summary, config):
+def plot(out_dir, cells, summary, config):
     from matplotlib.patches import Patch
     from matplotlib.patches import Rectangle
 
@@ -103,4 +103,4 @@ def plot(session, cells, summary, config):
         figure.suptitle("Robustness atlas: each regression claim over the choices the paper leaves "
                         f"open ({'–'.join(map(str, sorted({seeds[0], seeds[-1]})))} seeds per cell); "
                         "right: counts over distinct outcomes", fontsize=10, y=0.985)
-        plotting.save_figure(figure, session.out_dir / "atlas", bbox_inches="tight")
+        plotting.save_figure(figure, out_dir / "atlas", bbox_inches="tight")

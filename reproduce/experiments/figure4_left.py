@@ -11,17 +11,21 @@ AdaGrad and AdaDelta follow Keras 3's update rules (AdaGrad initial_accumulator_
 epsilon 1e-7; AdaDelta rho 0.95 and TensorFlow 1's epsilon 1e-8, Keras' being 1e-7); the rules
 (`tf_overparam.fullbatch.adagrad` / `adadelta`) are tested against `keras.optimizers.Adagrad` /
 `Adadelta`. Depth-1 plain GD is drawn too, as the reference the caption refers to. Grid, horizon
-and selection rule: those of Figure 3 (`reproduce.configs.GRID`); the GD runs are Figure 3's
+and selection rule: those of Figure 3 (`reproduce.lab.configs.GRID`); the GD runs are Figure 3's
 (shared run store).
 """
 
 from __future__ import annotations
 
 import pathlib
+import sys
 
-from . import configs
-from . import plotting
-from .session import FigureSession
+from ..lab import configs
+from ..lab import plotting
+from ..lab import regression
+from ..lab import runner
+from ..lab.regression import header  # noqa: F401 - the experiment's JSON header
+from ..lab.regression import prepare  # noqa: F401 - the experiment's data
 
 P = 4
 
@@ -37,51 +41,54 @@ CONFIG = {
 QUICK = configs.GRID_QUICK
 
 
-def run(out_dir=pathlib.Path("results/figure4_left"), data_dir=None, quick=False) -> dict:
+def make_config(quick=False, settings=None) -> dict:
+    """The settings of a run: CONFIG, QUICK's with `quick`, then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings)
+
+
+def grids(config, problem) -> dict:
     from tf_overparam.fullbatch import LinearNetwork
     from tf_overparam.fullbatch import adadelta
     from tf_overparam.fullbatch import adagrad
 
-    config = configs.make_config(CONFIG, QUICK, quick)
-    session = FigureSession("figure4_left", out_dir, data_dir, quick, config)
-    requests = {f"GD depth {depth}": session.gd_grid(config, P, depth)
-                for depth in config["gd_depths"]}
+    found = {f"GD depth {depth}": problem.gd_grid(config, P, depth) for depth in config["gd_depths"]}
     model = LinearNetwork(depth=config["adaptive_depth"], stddev=config["stddev"])
     for name, rule in (("AdaGrad", adagrad(**config["adagrad"])),
                        ("AdaDelta", adadelta(**config["adadelta"]))):
-        requests[name] = session.grid_request(f"l{P} {name} depth {config['adaptive_depth']}",
-                                              model, rule, config, P)
-    runs = session.execute(list(requests.values()))
-    curves = session.with_more_seeds(requests, config["more_seeds"], runs)
-    selected = {}
-    for name, request in requests.items():
-        choice = session.selections[request.label]
-        entry = {"learning_rate": choice["learning_rate"],
-                 "at_grid_edge": choice.get("at_grid_edge"),
-                 "learning_rate_by_final_loss": choice.get("learning_rate_by_final_loss")}
-        if curves[name] is not None:
-            entry.update(session.seed_curves(name, request.label, curves[name], P))
-        selected[name] = entry
-    plot(session, curves, config)
-    return session.finish({"selected": selected})
+        found[name] = problem.grid(f"l{P} {name} depth {config['adaptive_depth']}", model, rule,
+                                   config, P)
+    return found
 
 
-def plot(session, curves, config):
+def runs(config, problem, done) -> dict:
+    """The grids, then each grid's chosen rate with the extra seeds."""
+    found = grids(config, problem)
+    return {**found, **regression.more_seed_runs(found, done, config["more_seeds"])}
+
+
+def summarize(config, problem, runs, done) -> dict:
+    selected, stored = regression.summarize_grids(grids(config, problem), done)
+    return {"curves": stored, "selected": selected}
+
+
+def run(out_dir=pathlib.Path("results/figure4_left"), data_dir=None, quick=False, settings=None) -> dict:
+    return runner.run(sys.modules[__name__], out_dir, data_dir, quick, settings)
+
+
+def plot(results, config, problem, out_dir):
     colors = {"GD depth 3": plotting.DEPTH_COLORS[3], "GD depth 1": plotting.DEPTH_COLORS[1],
               "AdaGrad": "#ff7f0e", "AdaDelta": "#17becf"}
     names = {"GD depth 3": "GD, depth-3 network", "GD depth 1": "GD, depth 1 (reference)",
              "AdaGrad": "AdaGrad, depth 1", "AdaDelta": "AdaDelta, depth 1"}
-    optimum = session.gap(P)[0]
+    optimum = problem.gap(P)[0]
     with plotting.style():
         figure, ax = plotting.plt.subplots(figsize=(6.0, 4.2))
-        for name, seeds in curves.items():
-            if seeds is None:
-                continue
+        for name, entry in results["curves"].items():
             plotting.plot_band(
-                ax, seeds, optimum,
-                f"{names[name]} (lr {plotting.lr_text(seeds['learning_rates'][0])})",
+                ax, entry, optimum, f"{names[name]} (lr {plotting.lr_text(entry['learning_rate'])})",
                 color=colors[name], lw=1.0 if name == "GD depth 1" else 1.6,
                 ls="--" if name == "GD depth 1" else "-")
-        session.decorate(ax, P, "Figure 4-left: depth-3 GD vs AdaGrad, AdaDelta (ℓ4, best lr each)")
+        plotting.decorate(ax, problem, P,
+                          "Figure 4-left: depth-3 GD vs AdaGrad, AdaDelta (ℓ4, best lr each)")
         plotting.seeds_note(ax, len(config["seeds"]) + len(config["more_seeds"]))
-        session.save_figure(figure)
+        plotting.save(figure, out_dir, "figure4_left")

@@ -1,4 +1,4 @@
-"""Beyond the paper (issue 14): overparameterized convolutions on MNIST and Fashion-MNIST.
+"""Beyond the paper: overparameterized convolutions on MNIST and Fashion-MNIST.
 
 `python -m reproduce conv_overparam [--quick] [--out DIR] [--data-dir DIR]` writes into DIR
 (default results/conv_overparam, results_quick/conv_overparam with --quick):
@@ -10,9 +10,8 @@
     runs/<data>/<model>_seed<k>.json   one finished run each (written atomically; a rerun
                               skips them, so a killed run resumes at the first unfinished one)
 
-Models, all from the TensorFlow MNIST tutorial's convnet (the architecture of
-`reproduce.mnist_tutorial.build_model`, rebuilt here with Keras only so that this runs on the
-JAX backend too): "original"; "dense" (`overparameterize(original, depth=2)`, the paper's
+Models, all from the TensorFlow MNIST tutorial's convnet (`reproduce.lab.mnist_tutorial.build_model`,
+Keras only, so this runs on the JAX backend too): "original"; "dense" (`overparameterize(original, depth=2)`, the paper's
 Appendix B.2: fc1 and fc2 become products of two matrices); "dense_conv" (conv1 and conv2 too,
 `layer_types=(Dense, Conv2D)`: 5×5×1×25·25×32 and 5×5×32×64·64×64). New factors are initialized
 like the layer they replace and carry no L2 term (as in Figure 5-right). After training, every
@@ -29,6 +28,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import sys
 import time
 
 import keras
@@ -39,16 +39,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tf_overparam  # noqa: E402
-from . import configs  # noqa: E402
-from .plotting import save_figure  # noqa: E402
-from .plotting import style  # noqa: E402
-from .provenance import invocation  # noqa: E402
-from .provenance import software_versions  # noqa: E402
-from .records import move_aside  # noqa: E402
-from .records import read_json_object  # noqa: E402
-from .records import rounded  # noqa: E402
-from .records import write_json  # noqa: E402
-from .records import write_result  # noqa: E402
+from ..lab import configs  # noqa: E402
+from ..lab import mnist_tutorial  # noqa: E402
+from ..lab.plotting import save_figure  # noqa: E402
+from ..lab.plotting import style  # noqa: E402
+from ..lab import runner  # noqa: E402
+from ..lab.records import read_json_object  # noqa: E402
+from ..lab.records import rounded  # noqa: E402
+from ..lab.records import to_json  # noqa: E402
+from ..lab.records import write_json  # noqa: E402
+from ..lab.run_store import BadEntry  # noqa: E402
 
 CONFIG = {
     "datasets": ["mnist", "fashion"],
@@ -84,8 +84,9 @@ DATA_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
 ORIGINAL_PARAMS = 1_663_370
 
 
-def make_config(quick):
-    return configs.make_config(CONFIG, QUICK, quick, replace=True, mark_quick=True)
+def make_config(quick=False, settings=None):
+    """CONFIG, or QUICK in its place with `quick`, then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings, replace=True, mark_quick=True)
 
 
 def load_data(dataset, data_dir, config):
@@ -102,27 +103,10 @@ def load_data(dataset, data_dir, config):
 
 
 def build_original(seed, config):
-    """The tutorial's convnet (1,663,370 parameters, logits out), every weight seeded `seed`."""
-    def weights():
-        return keras.initializers.TruncatedNormal(stddev=config["weight_stddev"], seed=seed)
-
-    l2 = keras.regularizers.L2(config["l2"])
-    bias = keras.initializers.Constant(0.1)
-    layers = keras.layers
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 5, padding="same", activation="relu", kernel_initializer=weights(), name="conv1"),
-        layers.MaxPooling2D(2, strides=2, padding="same", name="pool1"),
-        layers.Conv2D(64, 5, padding="same", activation="relu", kernel_initializer=weights(),
-                      bias_initializer=bias, name="conv2"),
-        layers.MaxPooling2D(2, strides=2, padding="same", name="pool2"),
-        layers.Flatten(name="flatten"),
-        layers.Dense(512, activation="relu", kernel_initializer=weights(), bias_initializer=bias,
-                     kernel_regularizer=l2, bias_regularizer=l2, name="fc1"),
-        layers.Dropout(config["dropout"], seed=seed, name="dropout"),
-        layers.Dense(10, kernel_initializer=weights(), bias_initializer=bias,
-                     kernel_regularizer=l2, bias_regularizer=l2, name="fc2"),
-    ], name="tutorial_convnet")
+    """The tutorial's convnet (1,663,370 parameters, logits out), every weight seeded `seed`:
+    `mnist_tutorial.build_model` with this experiment's stddev, L2 factor and dropout."""
+    return mnist_tutorial.build_model(seed, dropout_rate=config["dropout"], l2=config["l2"],
+                                      weight_stddev=config["weight_stddev"])
 
 
 def build(name, seed, config):
@@ -208,7 +192,7 @@ def smooth(values, window):
     return (cumulative[ends] - cumulative[starts]) / (ends - starts)
 
 
-def summarize(records, config):
+def summarize_records(records, config):
     summary = {}
     for dataset in config["datasets"]:
         summary[dataset] = {}
@@ -244,19 +228,18 @@ def summarize(records, config):
     return summary
 
 
-def plot(records, config, out_dir):
+def plot(results, config, context, out_dir):
     datasets, models = config["datasets"], config["models"]
     with style():
         figure, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.6 * len(datasets)), squeeze=False)
         for row, dataset in enumerate(datasets):
             for name in models:
-                runs = [records[(dataset, name, seed)] for seed in config["seeds"]]
-                curves = np.array([smooth(run["cross_entropy"], config["smoothing_window"]) for run in runs])
-                steps = np.arange(1, curves.shape[1] + 1)
-                errors = np.array([run["eval_errors_percent"] for run in runs])
-                for ax, x, y in ((axes[row, 0], steps, curves), (axes[row, 1], runs[0]["eval_steps"], errors)):
-                    ax.plot(x, np.median(y, axis=0), color=COLORS[name], label=LABELS[name])
-                    ax.fill_between(x, y.min(axis=0), y.max(axis=0), color=COLORS[name], alpha=0.18, lw=0)
+                drawn = results["curves"][dataset][name]
+                for ax, x, key in ((axes[row, 0], drawn["steps"], "cross_entropy"),
+                                   (axes[row, 1], drawn["eval_steps"], "eval_error")):
+                    ax.plot(x, drawn[f"{key}_median"], color=COLORS[name], label=LABELS[name])
+                    ax.fill_between(x, drawn[f"{key}_min"], drawn[f"{key}_max"], color=COLORS[name],
+                                    alpha=0.18, lw=0)
             axes[row, 0].set(yscale="log", xlabel="step", ylabel="training cross-entropy",
                              title=f"{DATA_NAMES[dataset]}: batch cross-entropy "
                                    f"(trailing mean of {config['smoothing_window']})")
@@ -268,48 +251,98 @@ def plot(records, config, out_dir):
         figure.suptitle(f"Tutorial convnet, SGD momentum 0.9, lr 0.01, {config['num_steps']} steps "
                         f"(the tutorial trains {config['tutorial_num_steps']})", fontsize=10)
         figure.tight_layout()
-        save_figure(figure, out_dir / "conv_overparam")
+        save_figure(figure, pathlib.Path(out_dir) / "conv_overparam")
 
 
-def read_record(path, config):
-    """The stored record of one run if it was made with `config`, else None. A record that is
-    unreadable, or made with other settings, is moved to `rejected/` beside it (never
-    overwritten) and the run is trained again."""
-    record = read_json_object(path, "record (training again)")
-    if record is None:
-        return None
-    if record.get("config") != config:
-        move_aside(path, "made with other settings; training again")
-        return None
-    return record
+class ConvRun:
+    """One (data set, model, seed) training run as a value: stored as its JSON record at
+    OUT/runs/<data set>/<model>_seed<k>.json (atomic; validated when read: unreadable or made
+    with other settings → moved to rejected/ beside it, trained again)."""
+
+    kind = "convnet record"
+    parallel = False  # trains a Keras model: one at a time
+    cost = 1.0
+
+    def __init__(self, dataset, name, seed, config, context):
+        self.dataset, self.name, self.seed, self.config, self.context = dataset, name, seed, config, context
+        self.label = f"{dataset} {name} seed {seed}"
+        self.key = f"{dataset}/{name}_seed{seed}"
+        self.path = pathlib.Path(context["out_dir"]) / "runs" / dataset / f"{name}_seed{seed}.json"
+
+    def stored_at(self, store):
+        return self.path
+
+    def read(self, store):
+        record = read_json_object(self.path, "record (training again)")
+        if record is None:
+            return None
+        if record.get("config") != self.config:
+            raise BadEntry("made with other settings; training again")
+        return {**record, "info": {}}
+
+    def write(self, store, result):
+        write_json(self.path, {k: v for k, v in result.items() if k != "info"})
+
+    def compute(self, name=""):
+        data = self.context["data"].get(self.dataset)
+        if data is None:
+            data = self.context["data"][self.dataset] = load_data(self.dataset, self.context["data_dir"],
+                                                                  self.config)
+        start = time.perf_counter()
+        record = {**train_one(self.dataset, self.name, self.seed, data, self.config), "config": self.config}
+        print(f"   {self.label}: test error {record['test_error_percent']:.2f}% "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
+        return {**json.loads(json.dumps(to_json(record))), "info": {"total_time_s": time.perf_counter() - start}}
+
+    def record(self, result, curves=True):
+        if result["info"].get("cached"):
+            print(f"   {self.label}: complete, kept", flush=True)
+        return "runs", {"test_error_percent": result["test_error_percent"],
+                        "parameters": result["parameters"], "info": result["info"]}
 
 
-def run(out_dir=pathlib.Path("results/conv_overparam"), data_dir=None, quick=False):
-    out_dir = pathlib.Path(out_dir)
-    config = make_config(quick)
-    records = {}
+def prepare(config, data_dir, store, out_dir):
+    """Where the runs live, and the data only if a run must be trained (checked here, before
+    anything is written: a missing data set leaves no folder behind)."""
+    context = {"out_dir": pathlib.Path(out_dir), "data_dir": data_dir, "data": {}}
+    for run in runs(config, context, {}).values():
+        if run.dataset not in context["data"] and store.load(run) is None:
+            context["data"][run.dataset] = load_data(run.dataset, data_dir, config)
+    return context
+
+
+def header(context) -> dict:
+    import keras
+
+    return {"backend": keras.backend.backend()}
+
+
+def runs(config, context, done) -> dict:
+    return {(dataset, name, seed): ConvRun(dataset, name, seed, config, context)
+            for dataset in config["datasets"] for seed in config["seeds"] for name in config["models"]}
+
+
+def summarize(config, context, runs, done) -> dict:
+    return {**summarize_records(done, config), "curves": curves(done, config)}
+
+
+def curves(records, config) -> dict:
+    """What the figure draws, per data set and model: the smoothed cross-entropy and the subset
+    test error against steps, median and range over seeds."""
+    out = {}
     for dataset in config["datasets"]:
-        data = None
-        for seed in config["seeds"]:
-            for name in config["models"]:
-                path = out_dir / "runs" / dataset / f"{name}_seed{seed}.json"
-                record = read_record(path, config)
-                if record is not None:
-                    records[(dataset, name, seed)] = record
-                    print(f"   {dataset} {name} seed {seed}: complete, kept", flush=True)
-                    continue
-                if data is None:
-                    data = load_data(dataset, data_dir, config)
-                start = time.perf_counter()
-                record = train_one(dataset, name, seed, data, config)
-                record["config"] = config
-                write_json(path, record)
-                records[(dataset, name, seed)] = json.loads(path.read_text())
-                print(f"   {dataset} {name} seed {seed}: test error {record['test_error_percent']:.2f}% "
-                      f"({time.perf_counter() - start:.0f} s)", flush=True)
-    summary = {"command": invocation("conv_overparam", out_dir, data_dir, quick), "config": config,
-               "software": software_versions(), "backend": keras.backend.backend(),
-               "results": summarize(records, config)}
-    write_result(out_dir / "conv_overparam.json", summary)
-    plot(records, config, out_dir)
-    return summary
+        for name in config["models"]:
+            runs_ = [records[(dataset, name, seed)] for seed in config["seeds"]]
+            smoothed = np.array([smooth(run["cross_entropy"], config["smoothing_window"]) for run in runs_])
+            errors = np.array([run["eval_errors_percent"] for run in runs_])
+            out.setdefault(dataset, {})[name] = {
+                "steps": np.arange(1, smoothed.shape[1] + 1), "eval_steps": runs_[0]["eval_steps"],
+                **{f"cross_entropy_{k}": rounded(f(smoothed, axis=0), 8)
+                   for k, f in (("median", np.median), ("min", np.min), ("max", np.max))},
+                **{f"eval_error_{k}": rounded(f(errors, axis=0), 8)
+                   for k, f in (("median", np.median), ("min", np.min), ("max", np.max))}}
+    return out
+
+
+def run(out_dir=pathlib.Path("results/conv_overparam"), data_dir=None, quick=False, settings=None):
+    return runner.run(sys.modules[__name__], out_dir, data_dir, quick, settings)

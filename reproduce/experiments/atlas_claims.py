@@ -1,5 +1,5 @@
 """The atlas's claims: what each README verdict says, and when it holds, is mixed, inconclusive or
-fails (definitions version 2; their history: `reproduce.atlas_changelog`).
+fails (definitions version 2; their history: `reproduce.experiments.atlas_changelog`).
 
 Speed is compared by two measures of a curve within the horizon (`selection.curve_measures`),
 both lower-is-better: its *area*, the mean over the recorded iterations of log10(relative gap)
@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from . import selection
+from ..lab import selection
 
 THRESHOLDS = {
     # Figure 2: per seed, two curves "agree" when both their areas and their ends differ by at

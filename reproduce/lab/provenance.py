@@ -54,7 +54,8 @@ def invocation(name: str, out_dir, data_dir, quick: bool) -> str:
     run from Python, the call."""
     from tf_overparam_cli import command_line
 
-    return command_line() or (f"{__package__}.{name}.run(out_dir={str(out_dir)!r}, "
+    experiments = __package__.rsplit(".", 1)[0] + ".experiments"
+    return command_line() or (f"{experiments}.{name}.run(out_dir={str(out_dir)!r}, "
                               f"data_dir={None if data_dir is None else str(data_dir)!r}, "
                               f"quick={bool(quick)})")
 
@@ -71,16 +72,42 @@ def cpu_name() -> str:
 
 
 def device_description() -> dict:
-    """The default device of the Keras backend, the CPU, and the accelerators seen."""
-    from tf_overparam.fullbatch import backend
+    """Where the Keras backend computes (the one device probe of every experiment): "type"
+    ("GPU" or "CPU"), "name" (the GPU's, else the CPU's), "count" (GPUs, else CPU cores),
+    "default_device" as the backend names it, "gpus" (every accelerator seen), the CPU's name
+    and core count, and the backend. Imports TensorFlow only on the TensorFlow backend."""
+    import keras
 
-    try:
-        default = backend.available_device()
-        accelerators = backend.accelerators()
-    except ImportError:  # pragma: no cover - the torch backend has no trainer device
-        default, accelerators = "CPU", []
-    return {"backend": backend.name(), "default_device": default, "cpu": cpu_name(),
-            "cpu_count": os.cpu_count(), "gpus": accelerators}
+    backend = keras.backend.backend()
+    gpus, named, default = [], None, "CPU"
+    if backend == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform != "cpu"]
+        named = getattr(gpus[0], "device_kind", str(gpus[0])) if gpus else None
+        device = jax.devices()[0]
+        default = f"{device} ({device.device_kind})" if getattr(device, "device_kind", "") else str(device)
+        gpus = [str(d) for d in gpus]
+    elif backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            gpus = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+            named, default = torch.cuda.get_device_name(0), f"cuda:0 ({torch.cuda.get_device_name(0)})"
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        physical = tf.config.list_physical_devices("GPU")
+        if physical:
+            named = tf.config.experimental.get_device_details(physical[0]).get("device_name", physical[0].name)
+            gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+            default = f"{gpus[0]} ({named})"
+        else:
+            default = tf.config.list_logical_devices("CPU")[0].name
+    cpu, cores = cpu_name(), os.cpu_count()
+    return {"backend": backend, "type": "GPU" if gpus else "CPU", "name": named or cpu,
+            "count": len(gpus) if gpus else cores, "default_device": default, "gpus": gpus,
+            "cpu": cpu, "cpu_count": cores}
 
 
 def data_fingerprint(X, y) -> str:
@@ -132,6 +159,26 @@ def load_ethanol_problem(data_dir=None, **loader_options) -> tuple[np.ndarray, n
         "fingerprint": data_fingerprint(X, y),
     }
     return X, y, provenance
+
+
+def load_table_problem(source, **loader_options) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A user's regression set (`tf_overparam.datasets.load_table`: a CSV, a NumPy file or a
+    tensorflow-datasets name), with the same normalizations and a provenance of the same form."""
+    from tf_overparam.datasets import load_table
+
+    X, y, meta = load_table(source, **loader_options)
+    feature_std = np.asarray(meta.get("feature_std") or [np.nan], dtype=np.float64)
+    return X, y, {
+        "dataset": meta["dataset"], "source": meta["source"], "sha256": meta["sha256"],
+        "rows": int(meta["n_rows"]), "features": int(X.shape[1]), "partial": False,
+        "feature_normalization": meta["feature_normalization"],
+        "target_normalization": meta["target_normalization"],
+        "target_mean": meta["target_mean"], "target_std": meta["target_std"],
+        "feature_std_min": float(np.nanmin(feature_std)), "feature_std_max": float(np.nanmax(feature_std)),
+        "loader": f"tf_overparam.datasets.load_table({source!r}"
+                  + "".join(f", {k}={v!r}" for k, v in loader_options.items()) + ")",
+        "fingerprint": data_fingerprint(X, y),
+    }
 
 
 def data_label(provenance: dict) -> str | None:

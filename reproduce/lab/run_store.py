@@ -66,20 +66,6 @@ def spec_key(spec: dict) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
 
 
-class Request:
-    """One trainer call: label, model, update rule, its settings (`spec`) and its store key.
-
-    `data` is None for the session's own data, else (X, y) to train on instead."""
-
-    def __init__(self, label, model, rule, spec, grid=False, data=None):
-        self.label, self.model, self.rule, self.spec, self.grid, self.data = (
-            label, model, rule, spec, grid, data)
-        self.key = spec_key(spec)
-        widths = model.widths(128, 1)
-        per_step = sum(a * b for a, b in zip(widths[:-1], widths[1:])) + 2 * 1316 * 128
-        self.cost = per_step * spec["steps"] * len(spec["learning_rates"]) * len(spec["seeds"])
-
-
 class RunStore:
     """Finished runs under `root`, validated on read; see the module docstring."""
 
@@ -87,31 +73,24 @@ class RunStore:
         self.root = pathlib.Path(root)
         self.saves = 0
 
-    def path(self, key: str) -> pathlib.Path:
-        return self.root / f"{key}.npz"
+    def path(self, key: str, suffix: str = ".npz") -> pathlib.Path:
+        return self.root / f"{key}{suffix}"
 
-    # ---- runs ---------------------------------------------------------------------------
+    # ---- runs of every kind ---------------------------------------------------------------
 
-    def load(self, request: Request):
-        """The stored run of `request`, or None (absent, or bad and moved aside)."""
-        path = self.path(request.key)
-        if not path.exists():
-            return None
+    def load(self, run):
+        """The stored result of `run`, or None (absent, or bad: moved aside with a warning).
+        `run.read(store)` reads and validates its own kind of entry, raising BadEntry."""
         try:
-            run = _read_npz(path)
-            validate_run(run, request.spec, request.key)
+            return run.read(self)
         except BadEntry as error:
-            self.reject(path, str(error))
+            self.reject(run.stored_at(self), str(error))
             return None
-        run["info"] = {k: v for k, v in run["info"].items() if k != "spec"}
-        return run
 
-    def save(self, request: Request, run: dict) -> None:
-        arrays = {name: np.asarray(run[name]) for name in RUN_ARRAYS}
-        info = {**run["info"], "spec": request.spec, "spec_key": request.key}
-        buffer = io.BytesIO()
-        np.savez(buffer, info=np.array(json.dumps(to_json(info))), **arrays)
-        write_atomically(self.path(request.key), buffer.getvalue())
+    def save(self, run, result) -> None:
+        """Store `result` atomically (`run.write(store, result)`); the test hooks may then
+        kill or interrupt this process, as `kill -9` or Ctrl-C would."""
+        run.write(self, result)
         self.saves += 1
         limit = os.environ.get(KILL_AFTER_SAVES)
         if limit and self.saves >= int(limit):
@@ -120,44 +99,59 @@ class RunStore:
             os.kill(os.getpid(), signal.SIGINT)
 
     def reject(self, path: pathlib.Path, reason: str) -> pathlib.Path:
-        """Move a bad entry into `rejected/` (kept for inspection) and warn, naming it."""
-        return move_aside(path, f"run store: {reason}; recomputing", self.root / "rejected")
+        """Move a bad entry into `rejected/` beside it (kept for inspection) and warn, naming
+        it; for the store's own entries that is `<root>/rejected/`."""
+        return move_aside(path, f"run store: {reason}; recomputing")
 
-    def execute(self, requests, compute, on_done, workers=1):
-        """Load or compute every request; `compute(request) -> run` runs `workers` at a time in
-        threads (largest first), each finished run is saved at once, and `on_done(request, run)`
-        is called for every request (stored ones first). Returns {label: run}."""
-        runs, pending = {}, []
-        for request in requests:
-            run = self.load(request)
-            if run is None:
-                pending.append(request)
+    def execute(self, runs: dict, workers=1, on_done=None, name="", compute=True) -> dict:
+        """Load or compute every run of {name: run}: stored ones are loaded, the others computed
+        (`run.compute(name)`) `workers` at a time in threads, largest first, each saved as soon as
+        it is done; `on_done(name, run, result)` follows each (stored ones first). Returns
+        {name: result}; with `compute=False` only the stored ones (`run.skip()` for the rest)."""
+        results, pending = {}, []
+        for key, run in runs.items():
+            result = self.load(run)
+            if result is None:
+                pending.append(key)
                 continue
-            run["info"] = {**run["info"], "cached": True}
-            runs[request.label] = run
-            on_done(request, run)
-        pending.sort(key=lambda r: -r.cost)
+            result["info"] = {**result["info"], "cached": True}
+            results[key] = result
+            if on_done:
+                on_done(key, run, result)
+        if not compute:
+            for key in pending:
+                getattr(runs[key], "skip", lambda: None)()
+            return results
+        pending.sort(key=lambda key: -runs[key].cost)
+        if not all(getattr(runs[key], "parallel", True) for key in pending):
+            workers = 1  # a kind that trains a Keras model runs alone (Keras state is global)
 
-        def compute_and_save(request):
-            run = compute(request)
-            self.save(request, run)
-            return run
+        def compute_and_save(key):
+            result = runs[key].compute(name)
+            self.save(runs[key], result)
+            return result
 
-        if pending:
+        if pending and workers == 1:  # in this thread: a Ctrl-C stops the run where it is
+            for key in pending:
+                results[key] = compute_and_save(key)
+                if on_done:
+                    on_done(key, runs[key], results[key])
+        elif pending:
             pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
             try:
-                futures = {pool.submit(compute_and_save, r): r for r in pending}
+                futures = {pool.submit(compute_and_save, key): key for key in pending}
                 for future in concurrent.futures.as_completed(futures):
-                    request = futures[future]
-                    runs[request.label] = future.result()
-                    on_done(request, runs[request.label])
+                    key = futures[future]
+                    results[key] = future.result()
+                    if on_done:
+                        on_done(key, runs[key], results[key])
             except BaseException as error:
                 # A failed run drops the queued ones; a Ctrl-C does not wait minutes for the
                 # running ones either (the command line then exits at once, see records).
                 pool.shutdown(wait=not isinstance(error, KeyboardInterrupt), cancel_futures=True)
                 raise
             pool.shutdown()
-        return {request.label: runs[request.label] for request in requests}
+        return {key: results[key] for key in runs if key in results}
 
     # ---- optima ---------------------------------------------------------------------------
 
@@ -195,6 +189,26 @@ class RunStore:
                  info=np.array(json.dumps(to_json(result.as_json()))))
         write_atomically(path, buffer.getvalue())
         return result
+
+
+def read_fullbatch(store: RunStore, run) -> dict | None:
+    """A full-batch run's entry `<key>.npz`: its arrays and info, validated against the run's
+    settings; None if there is none, BadEntry if it is unusable."""
+    path = store.path(run.key)
+    if not path.exists():
+        return None
+    entry = _read_npz(path)
+    validate_run(entry, run.spec, run.key)
+    entry["info"] = {k: v for k, v in entry["info"].items() if k != "spec"}
+    return entry
+
+
+def write_fullbatch(store: RunStore, run, result: dict) -> None:
+    arrays = {name: np.asarray(result[name]) for name in RUN_ARRAYS}
+    info = {**result["info"], "spec": run.spec, "spec_key": run.key}
+    buffer = io.BytesIO()
+    np.savez(buffer, info=np.array(json.dumps(to_json(info))), **arrays)
+    write_atomically(store.path(run.key), buffer.getvalue())
 
 
 def _read_npz(path: pathlib.Path) -> dict:

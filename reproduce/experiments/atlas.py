@@ -1,13 +1,13 @@
 """The robustness atlas: does each regression verdict survive the choices the paper leaves open?
 
-Every claim of the README's verdict table (`reproduce.atlas_claims.CLAIMS`, each with a written
+Every claim of the README's verdict table (`reproduce.experiments.atlas_claims.CLAIMS`, each with a written
 definition of "holds", "partly" and "fails") is evaluated on every point of a declared grid:
 
 - normalization: z-score of features and target (the figures' choice, and that of an independent
   PyTorch reproduction); features min-max scaled to [0, 1], target z-scored; features z-scored
   within each measurement batch (the usual drift compensation for this sensor data), target
   z-scored globally;
-- learning-rate selection rule: the four of `reproduce.selection.SELECTION_RULES`;
+- learning-rate selection rule: the four of `reproduce.lab.selection.SELECTION_RULES`;
 - horizon: 25K, 50K and 100K iterations (one 100K run serves all three; Figure 2's emulation
   runs are the figure's own 50K runs, so its claims have no 100K column);
 - learning-rate grid: the paper's, and the paper's with the geometric midpoints of its
@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import itertools
 import pathlib
+import sys
 
+from ..lab import configs
+from ..lab import regression
+from ..lab import runner
+from ..lab import selection
 from . import atlas_claims
-from . import configs
 from . import figure2
 from . import figure4_left
 from . import figure4_right
-from . import selection
-from .session import FigureSession
 
 #: Geometric midpoints of neighbouring points of the paper's grid, to 2 significant digits.
 MIDPOINT_RATES = (2.2e-5, 7.1e-5, 2.2e-4, 7.1e-4, 2.2e-3, 7.1e-3, 2.2e-2, 7.1e-2, 2.2e-1)
@@ -75,47 +77,77 @@ QUICK = {"normalizations": {"z-score": ["standardize", "standardize"],
                                                                      "more_seeds")}}
 
 
-def run(out_dir=pathlib.Path("results/atlas"), data_dir=None, quick=False) -> dict:
+def make_config(quick=False, settings=None) -> dict:
+    """The atlas's settings: its own, with the emulation (Figure 2's), Adam (Figure 4-right's)
+    and the adaptive methods (Figure 4-left's) taken from those figures; then `settings`."""
     config = configs.make_config(CONFIG, QUICK, quick, replace=("normalizations",))
-    settings = {"emulation": configs.make_config(figure2.CONFIG, figure2.QUICK, quick),
-                "adam": configs.make_config(figure4_right.CONFIG, figure4_right.QUICK, quick),
-                "adaptive": configs.make_config(figure4_left.CONFIG, figure4_left.QUICK, quick)}
-    config["emulation"] = {k: settings["emulation"][k] for k in (
+    figures = {"emulation": figure2.make_config(quick), "adam": figure4_right.make_config(quick),
+               "adaptive": figure4_left.make_config(quick)}
+    config["emulation"] = {k: figures["emulation"][k] for k in (
         "learning_rate", "depths", "hidden_units", "seeds", "steps", "record_every")}
     if quick:  # one depth, two narrow widths: the claims' code paths, in fewer compilations
         config["emulation"].update(depths=[2], hidden_units=[1, 2])
-    config["adam"] = {k: settings["adam"][k] for k in ("learning_rate", "adam", "seeds",
-                                                        "depths")}
-    config["adaptive"] = {k: settings["adaptive"][k] for k in ("adagrad", "adadelta")}
-    session = FigureSession("atlas", out_dir, data_dir, quick, config, record_curves=False)
-    problems = {name: session.problem(*loader) for name, loader in
-                config["normalizations"].items()}
+    config["adam"] = {k: figures["adam"][k] for k in ("learning_rate", "adam", "seeds", "depths")}
+    config["adaptive"] = {k: figures["adaptive"][k] for k in ("adagrad", "adadelta")}
+    config = configs.apply_settings(config, settings)
+    per_batch = [name for name, (features, _) in config["normalizations"].items()
+                 if features == "standardize_per_batch"]
+    if config["data"] != "ethanol" and per_batch:
+        raise ValueError(f"setting 'normalizations': {per_batch} need the Ethanol measurement batches; "
+                         f"a table has none (data {config['data']!r}): set normalizations without it")
+    return config
+
+
+#: The JSON keeps each run's settings and outcomes, not its curves.
+RECORD_CURVES = False
+
+
+def prepare(config, data_dir, store, out_dir=None) -> dict:
+    """{normalization: its `regression.Problem`} (the figures' data under its own name)."""
+    base = regression.prepare(config, data_dir, store)
+    return {name: base.variant(*loader) for name, loader in config["normalizations"].items()}
+
+
+def header(problems) -> dict:
+    base = next(iter(problems.values()))  # the first normalization: the figures' own
+    return {**regression.header(base),
+            "data_by_normalization": {n: p.provenance for n, p in problems.items()}}
+
+
+def runs(config, problems, done) -> dict:
     requests = {}
     for name, problem in problems.items():
-        requests.update(problem_requests(session, name, problem, config, settings))
-    runs = session.execute(list(requests.values()))
-    by_key = {key: runs[request.label] for key, request in requests.items()}
-    cells = evaluate(problems, by_key, config)
-    summary = atlas_claims.summarize(cells, config)
-    session.document["data_by_normalization"] = {n: p["provenance"] for n, p in problems.items()}
+        requests.update(problem_requests(name, problem, config))
+    return requests
+
+
+def summarize(config, problems, runs, done) -> dict:
+    cells = evaluate(problems, done, config)
+    return {"claims": atlas_claims.describe(config),
+            "summary": atlas_claims.summarize(cells, config), "cells": cells}
+
+
+def plot(results, config, problems, out_dir):
     from . import atlas_plot
 
-    atlas_plot.plot(session, cells, summary, config)
-    return session.finish({"claims": atlas_claims.describe(config), "summary": summary,
-                           "cells": cells})
+    atlas_plot.plot(out_dir, results["cells"], results["summary"], config)
 
 
-def _rule(name, settings):
+def run(out_dir=pathlib.Path("results/atlas"), data_dir=None, quick=False, settings=None) -> dict:
+    return runner.run(sys.modules[__name__], out_dir, data_dir, quick, settings)
+
+
+def _rule(name, config):
     from tf_overparam.fullbatch import adadelta
     from tf_overparam.fullbatch import adagrad
     from tf_overparam.fullbatch import gd
 
-    adaptive = settings["adaptive"]
+    adaptive = config["adaptive"]
     return {"gd": gd, "adagrad": lambda: adagrad(**adaptive["adagrad"]),
             "adadelta": lambda: adadelta(**adaptive["adadelta"])}[name]()
 
 
-def problem_requests(session, norm, problem, config, settings) -> dict:
+def problem_requests(norm, problem, config) -> dict:
     """Every run of one normalization: keys (norm, kind, name[, part])."""
     from tf_overparam.fullbatch import LinearNetwork
     from tf_overparam.fullbatch import adam
@@ -123,11 +155,10 @@ def problem_requests(session, norm, problem, config, settings) -> dict:
     from tf_overparam.fullbatch import gd
 
     def request(label, model, rule, p, learning_rates, seeds, steps, record_every):
-        return session.request(
+        return problem.fit(
             f"[{norm}] {label}", model, rule, p=p, learning_rates=learning_rates, seeds=seeds,
             steps=steps, record_every=record_every, dtype=config["dtype"],
-            divergence_factor=config["divergence_factor"], data=problem["data"],
-            gap=problem["gaps"][p], grid=False)
+            divergence_factor=config["divergence_factor"])
 
     grids = config["learning_rate_grids"]
     paper = grids["paper"]
@@ -138,12 +169,12 @@ def problem_requests(session, norm, problem, config, settings) -> dict:
                               kernel_initializer=init, stddev=config["stddev"])
         # On the figures' data, two requests, so that the paper-grid one is the figures' own
         # run (same settings); elsewhere one, as one batch is cheaper than two.
-        parts = ((("paper", paper), ("midpoints", extra)) if problem["data"] is None
+        parts = ((("paper", paper), ("midpoints", extra)) if problem.description is None
                  else (("all", sorted(paper + extra)),))
         for part, rates in parts:
             if rates:
                 requests[(norm, "grid", name, part)] = request(
-                    f"{name} ({part} rates)", model, _rule(rule, settings), p, rates,
+                    f"{name} ({part} rates)", model, _rule(rule, config), p, rates,
                     config["seeds"], config["steps"], config["record_every"])
     adam_settings = config["adam"]
     for depth in adam_settings["depths"]:
@@ -171,6 +202,7 @@ def evaluate(problems, runs, config) -> list:
     outcome and the numbers that decide it."""
     cells = []
     for norm, problem in problems.items():
+        gaps = {p: problem.gap(p) for p in problem.losses}
         grid_runs = {}
         for name, *_ in config["grid_models"]:
             parts = [runs[(norm, "grid", name, part)] for part in ("paper", "midpoints", "all")
@@ -184,9 +216,9 @@ def evaluate(problems, runs, config) -> list:
                 config["selection_rules"]):
             setting = {"normalization": norm, "learning_rate_grid": grid_name,
                        "horizon": horizon, "selection_rule": rule}
-            chosen = {name: atlas_claims.chosen_curves(grid_runs[name], problem["gaps"][p],
+            chosen = {name: atlas_claims.chosen_curves(grid_runs[name], gaps[p],
                                                        rule, horizon, rates)
                       for name, p, *_ in config["grid_models"]}
             cells.append({**setting, "claims": atlas_claims.evaluate_cell(
-                chosen, grid_runs, fixed, problem["gaps"], setting, rates, config)})
+                chosen, grid_runs, fixed, gaps, setting, rates, config)})
     return cells

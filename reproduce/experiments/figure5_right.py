@@ -12,7 +12,7 @@
     <model>/losses.csv       iteration, total_loss, cross_entropy, learning_rate (appended as
                              the run goes); <model>/checkpoint.npz; <model>/result.json
 
-Models: "original" (the tutorial, `reproduce.mnist_tutorial.build_model`), "overparameterized"
+Models: "original" (the tutorial, `reproduce.lab.mnist_tutorial.build_model`), "overparameterized"
 (`tf_overparam.overparameterize(original, depth=2)`: 3,136×512 → 3,136×512·512×512 and 512×10 →
 512×10·10×10; the new matrices carry no L2 term, see `build_overparameterized`) and, in the full
 run only, "overparameterized_l2_all" (the same with the L2 term on the new matrices too), a
@@ -31,9 +31,9 @@ runs, ≈8.5 h), 1 with --quick. k = 0 writes `<model>/`,
 k ≥ 1 `<model>_seed<k>/`. The JSON adds "by_seed" and "over_seeds" (median, min, max of every
 ratio and the test error; ratios against the original model of the same seed); the plot a
 min–max band over seeds. `run(summary_only=True)` summarizes the complete runs found without
-training (runs made in several calls). Summaries and plot: `reproduce.figure5_right_summary`.
+training (runs made in several calls). Summaries and plot: `reproduce.experiments.figure5_right_summary`.
 
-Runs on any Keras backend (`reproduce.mnist_trainer`): TensorFlow, JAX or PyTorch, the last two
+Runs on any Keras backend (`reproduce.lab.mnist_trainer`): TensorFlow, JAX or PyTorch, the last two
 without TensorFlow installed. Resume a checkpoint on the backend that wrote it (dropout masks
 differ between backends).
 """
@@ -43,18 +43,17 @@ from __future__ import annotations
 import numbers
 import os
 import pathlib
+import sys
+import time
 
-from . import configs
-from . import mnist_run_files
-from . import mnist_trainer
-from . import mnist_tutorial as tutorial
-from .figure5_right_summary import (COLORS, LABELS, SHORT, first_iteration_below, plot,  # noqa: F401
-                                    ratio_by_range, run_dir, seed_offsets, smooth, summarize,
-                                    summarize_losses)
-from .provenance import invocation
-from .provenance import software_versions
-from .records import write_interim
-from .records import write_result
+from ..lab import configs
+from ..lab import mnist_run_files
+from ..lab import mnist_trainer
+from ..lab import mnist_tutorial as tutorial
+from ..lab import runner
+from . import figure5_right_summary
+from .figure5_right_summary import (COLORS, LABELS, SHORT, first_iteration_below,  # noqa: F401
+                                    ratio_by_range, run_dir, seed_offsets, smooth, summarize_losses)
 
 # Every setting is written to figure5_right.json. The thresholds and the smoothing were fixed
 # before the full runs were made; nothing here was tuned toward the paper's picture.
@@ -100,8 +99,14 @@ EXPECTED_PARAMS = {
 }
 
 
-def make_config(quick):
-    return configs.make_config(CONFIG, QUICK, quick, replace=True, mark_quick=True)
+def make_config(quick=False, settings=None):
+    """CONFIG, or QUICK in its place with `quick`, then `settings` (`--set`). "seeds" (a count
+    or a list of k), "models" and "num_steps" are checked as `run`'s arguments of those names."""
+    settings = dict(settings or {})
+    special = {key: settings.pop(key) for key in ("seeds", "models", "num_steps") if key in settings}
+    config = configs.experiment_config(CONFIG, QUICK, quick, settings, replace=True, mark_quick=True)
+    config.update(check_arguments(**special, names={key: f"setting {key!r}" for key in special}))
+    return config
 
 
 def build(name, seed):
@@ -198,13 +203,113 @@ def check_arguments(seeds=None, models=None, num_steps=None, mnist_source="files
     return overrides
 
 
-# --- Entry point --------------------------------------------------------------------------------------
+# --- Runs and the protocol ------------------------------------------------------------------------
+
+
+class TutorialRun:
+    """One model and seed of the tutorial, as a value: its folder `run_dir(out_dir, name, k)`
+    holds losses.csv, checkpoint.npz and result.json (`mnist_trainer.train_model`: atomic,
+    validated on read, bad files moved aside, resumed from the checkpoint mid-run)."""
+
+    kind = "tutorial convnet"
+    parallel = False  # trains a Keras model: one at a time
+
+    def __init__(self, name, k, config, context):
+        self.name, self.k, self.config, self.context = name, k, config, context
+        self.seed = config["seed"] + k
+        self.folder = run_dir(context["out_dir"], name, k)
+        self.label, self.key = f"{name} seed {self.seed}", self.folder.name
+        self.run_config = run_config_for(name, self.seed, config)
+        self.cost = config["num_steps"] * (5.0 if name == "emulated" else 1.0)
+
+    def stored_at(self, store):
+        return self.folder / "result.json"
+
+    def complete(self):
+        return mnist_run_files.completed_result(self.folder, self.run_config, self.config["num_steps"],
+                                                self.config["eval_frequency"])
+
+    def read(self, store):
+        result = self.complete()
+        if result is not None:
+            print(f" {self.name}, seed {self.seed}: complete" if self.context["summary_only"] else
+                  f"  {self.folder.name}: complete, kept ({self.folder / 'result.json'})", flush=True)
+            return {**result, "info": {}}
+        return None
+
+    def write(self, store, result):
+        """Nothing: `train_model` wrote the run's files as it went."""
+
+    def skip(self):
+        print(f" {self.name}, seed {self.seed}: missing (not complete), left out", flush=True)
+
+    def compute(self, name=""):
+        print(f" {self.name}, seed {self.seed}: {self.config['num_steps']} steps", flush=True)
+        start = time.perf_counter()
+        result = mnist_trainer.train_model(
+            build(self.name, self.seed), self.context["data"], self.folder,
+            num_steps=self.config["num_steps"], eval_frequency=self.config["eval_frequency"],
+            checkpoint_every=self.config["checkpoint_every"], jit_compile=self.config["jit_compile"],
+            run_config=self.run_config, stop_after=self.context["stop_after"],
+            optimizer=optimizer_for(self.name)[0])
+        return {**result, "info": {"total_time_s": time.perf_counter() - start}}
+
+    def record(self, result, curves=True):
+        return "runs", {"run_config": self.run_config, "complete": result.get("complete", True),
+                        "info": result["info"]}
+
+
+def prepare(config, data_dir, store, out_dir, mnist_source="files", stop_after=None,
+            summary_only=False):
+    """The data (checked before anything is written) and the options of the runs."""
+    out_dir = pathlib.Path(out_dir)
+    if summary_only and not out_dir.is_dir():
+        raise FileNotFoundError(f"summary_only: {out_dir} does not exist, so there are no runs to summarize")
+    data = tutorial.load_tutorial_data(data_dir, source=mnist_source)
+    context = {"out_dir": out_dir, "data": data, "stop_after": stop_after, "summary_only": summary_only,
+               "provenance": data_provenance(data_dir, data, mnist_source)}
+    if summary_only and not any(run.complete() for run in runs(config, context, {}).values()):
+        raise FileNotFoundError(f"summary_only: no complete run of {config['models']} in {out_dir}")
+    return context
+
+
+def header(context) -> dict:
+    return {"data": context["provenance"]}
+
+
+def runs(config, context, done) -> dict:
+    return {(name, k): TutorialRun(name, k, config, context)
+            for k in seed_offsets(config) for name in config["models"]}
+
+
+def summarize(config, context, runs, done) -> dict:
+    summary = figure5_right_summary.summarize(context["out_dir"], config, done)
+    del summary["config"]  # the JSON's own "config"
+    counts = {}
+    for name, _ in done:
+        counts[name] = counts.get(name, 0) + 1
+    summary["plotted"] = {name: {"seeds": n, "median_with_min_max_band": n > 1,
+                                 "raw_curve_of_the_first_seed": name in config["raw_curve_models"]}
+                          for name, n in counts.items()}
+    return summary
+
+
+def plot(results, config, context, out_dir):
+    """Drawn from the runs' per-step losses (`figure5_right_summary.plot`): those summarized."""
+    included = {(name, int(seed) - config["seed"]) for name, seeds in results["by_seed"].items()
+                for seed in seeds}
+    figure5_right_summary.plot(context["out_dir"], config, include=included)
+
+
+def finished(context, done) -> bool:
+    """A result only when every run went to its end (`stop_after` leaves them unfinished)."""
+    return context["stop_after"] is None and all(r.get("complete", True) for r in done.values())
 
 
 def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=False, stop_after=None,
-        mnist_source="files", seeds=None, models=None, num_steps=None, summary_only=False):
+        mnist_source="files", seeds=None, models=None, num_steps=None, summary_only=False, settings=None):
     """Train every configured model and seed (resuming), write the JSON and the figure; return the
-    summary.
+    JSON document.
 
     Args:
         out_dir: output folder (created).
@@ -220,49 +325,12 @@ def run(out_dir=pathlib.Path("results/figure5_right"), data_dir=None, quick=Fals
         summary_only: train nothing; write the JSON and the figure from the runs in `out_dir`
             that are complete (e.g. after runs made in several calls or on several machines),
             naming the ones still missing.
+        settings: {key: value} applied to the config (the command line's `--set`).
     """
-    config = make_config(quick)
-    overrides = check_arguments(seeds=seeds, models=models, num_steps=num_steps, mnist_source=mnist_source,
-                                stop_after=stop_after, summary_only=summary_only)
-    config.update(overrides)
-    out_dir = pathlib.Path(out_dir)
-    if summary_only and not out_dir.is_dir():
-        raise FileNotFoundError(f"summary_only: {out_dir} does not exist, so there are no runs to summarize")
-    data = tutorial.load_tutorial_data(data_dir, source=mnist_source)
-    out_dir.mkdir(parents=True, exist_ok=True)  # after the data: a missing data set leaves no folder
-    results = {}
-
-    def write_summary(final=False, plotted=None):
-        summary = summarize(out_dir, config, results)
-        if plotted is not None:
-            summary["plotted"] = plotted
-        summary["command"] = invocation("figure5_right", out_dir, data_dir, quick)
-        summary["data"] = data_provenance(data_dir, data, mnist_source)
-        summary["versions"] = software_versions()
-        summary["device"] = mnist_trainer.device_description()
-        # Interim (figure5_right.partial.json) after each run; the result once all are done.
-        (write_result if final else write_interim)(out_dir / "figure5_right.json", summary)
-        return summary
-
-    for k in seed_offsets(config):
-        seed = config["seed"] + k
-        for name in config["models"]:
-            if summary_only:
-                result = mnist_run_files.completed_result(run_dir(out_dir, name, k), run_config_for(name, seed, config),
-                                                          config["num_steps"], config["eval_frequency"])
-                print(f" {name}, seed {seed}: {'complete' if result else 'missing (not complete), left out'}", flush=True)
-                if result is not None:
-                    results[name, k] = result
-                continue
-            print(f" {name}, seed {seed}: {config['num_steps']} steps", flush=True)
-            model = build(name, seed)
-            results[name, k] = mnist_trainer.train_model(
-                model, data, run_dir(out_dir, name, k), num_steps=config["num_steps"],
-                eval_frequency=config["eval_frequency"], checkpoint_every=config["checkpoint_every"],
-                jit_compile=config["jit_compile"], run_config=run_config_for(name, seed, config),
-                stop_after=stop_after, optimizer=optimizer_for(name)[0])
-            write_summary()
-    if summary_only and not results:
-        raise FileNotFoundError(f"summary_only: no complete run of {config['models']} in {out_dir}")
-    plotted = plot(out_dir, config, include=set(results))
-    return write_summary(final=stop_after is None, plotted=plotted)  # runs stopped early are no result
+    check_arguments(seeds=seeds, models=models, num_steps=num_steps, mnist_source=mnist_source,
+                    stop_after=stop_after, summary_only=summary_only)
+    given = {key: value for key, value in (("seeds", seeds), ("models", models), ("num_steps", num_steps))
+             if value is not None}
+    return runner.run(sys.modules[__name__], out_dir, data_dir, quick, {**(settings or {}), **given},
+                      options={"mnist_source": mnist_source, "stop_after": stop_after,
+                               "summary_only": summary_only}, compute=not summary_only)

@@ -20,7 +20,7 @@ from .atlas_claims import CLAIMS
 from .atlas_claims import OUTCOMES
 from .atlas_claims import evidence_key
 from .atlas_claims import figures_setting
-from .records import write_atomically
+from ..lab.records import write_atomically
 
 BEGIN, END = "<!-- verdicts:begin -->", "<!-- verdicts:end -->"
 FIGURES = ("figure2", "figure3", "figure4_left", "figure4_right", "figure5_left",
@@ -270,7 +270,7 @@ def _history_sentence(changelog) -> str:
 def figure5_right_text(doc) -> str:
     if doc is None:
         return "—"
-    over = doc["over_seeds"]
+    over = doc["results"]["over_seeds"]
     parts = []
     for model in ("overparameterized", "overparameterized_l2_all", "emulated"):
         entry = over.get(model)

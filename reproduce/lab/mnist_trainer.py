@@ -1,5 +1,5 @@
 """The MNIST tutorial's training loop on any Keras backend (TensorFlow, JAX, PyTorch), with
-checkpoints and resuming: `Trainer` and `train_model` for `reproduce.mnist_tutorial`'s port.
+checkpoints and resuming: `Trainer` and `train_model` for `reproduce.lab.mnist_tutorial`'s port.
 
 Every backend runs the same step (`mnist_tutorial.take_batch`, `objective`,
 `current_learning_rate` and `TF1Momentum`, whose rule is `tf_overparam.fullbatch.tf1_momentum`):
@@ -21,7 +21,6 @@ Nothing here imports TensorFlow unless the backend is TensorFlow.
 
 from __future__ import annotations
 
-import os
 import pathlib
 import time
 
@@ -35,36 +34,9 @@ from .mnist_tutorial import (BATCH_SIZE, EVAL_FREQUENCY, NUM_STEPS, TRAIN_SIZE, 
                              take_batch)
 from . import mnist_run_files as run_files
 from .mnist_run_files import BadRunFile
-from .provenance import cpu_name
+from .provenance import device_description
 from .records import move_aside
 from .records import write_json
-
-
-def device_description():
-    """Where the backend runs the model: the GPU's name if one is visible, else the CPU's."""
-    name = backend.name()
-    gpu = None
-    if name == "jax":
-        import jax
-
-        devices = [d for d in jax.devices() if d.platform != "cpu"]
-        if devices:
-            gpu = (getattr(devices[0], "device_kind", str(devices[0])), len(devices))
-    elif name == "torch":
-        import torch
-
-        if torch.cuda.is_available():
-            gpu = (torch.cuda.get_device_name(0), torch.cuda.device_count())
-    elif name == "tensorflow":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            details = tf.config.experimental.get_device_details(gpus[0])
-            gpu = (details.get("device_name", gpus[0].name), len(gpus))
-    if gpu:
-        return {"type": "GPU", "name": gpu[0], "count": gpu[1], "backend": name}
-    return {"type": "CPU", "name": cpu_name(), "count": os.cpu_count(), "backend": name}
 
 
 def _numpy(value):
@@ -345,7 +317,7 @@ def train_model(model, data, out_dir, num_steps=NUM_STEPS, eval_frequency=EVAL_F
         "final_validation_error_percent": float(records["validation_error"][-1]),
         "validation": {"iteration": records["eval_iteration"].tolist(),
                        "error_percent": records["validation_error"].tolist()},
-        "device": device_description(),
+        "device": device_description(),  # the one probe: lab.provenance
         "variable_device": backend.device_of(trainer.model.trainable_variables[0].value),
         "backend": trainer.backend,
         "optimizer": type(trainer.optimizer).__name__,

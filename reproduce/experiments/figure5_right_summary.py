@@ -1,4 +1,4 @@
-"""Figure 5-right's summaries and plot (`reproduce.figure5_right` trains; this reads its folders).
+"""Figure 5-right's summaries and plot (`reproduce.experiments.figure5_right` trains; this reads its folders).
 
 Each (model, seed) run lives in `run_dir(out, model, k)`: `<out>/<model>` for k = 0 (the
 tutorial's seed, `mnist_tutorial.SEED`; the folder of the committed single-seed runs) and
@@ -13,9 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import mnist_run_files  # noqa: E402
-from . import mnist_tutorial as tutorial  # noqa: E402
-from .plotting import save_figure  # noqa: E402
+from ..lab import mnist_run_files  # noqa: E402
+from ..lab import mnist_tutorial as tutorial  # noqa: E402
+from ..lab.plotting import save_figure  # noqa: E402
 
 LABELS = {
     "original": "original (1,663,370 parameters)",
@@ -129,7 +129,7 @@ def summarize(out_dir, config, results):
             losses_path = run_dir(out_dir, name, k) / "losses.csv"
             if (name, k) not in results or not losses_path.exists():
                 continue
-            entry = {key: value for key, value in results[name, k].items() if key not in ("config",)}
+            entry = {key: value for key, value in results[name, k].items() if key not in ("config", "info")}
             entry.update(summarize_losses(mnist_run_files.read_losses(losses_path), config))
             if name in ratios[k]:
                 entry["smoothed_ratio_to_original_by_range"] = ratios[k][name]

@@ -10,18 +10,22 @@ figure3.json into DIR/figure3 (default results/figure3).
 Choices where the paper is silent (also in CONFIG and the JSON): 100,000 iterations (the horizon
 the paper states for Figure 5-left, whose "setup is identical to that of Figure 3-right"), the
 loader's default normalization (features and target standardized), one seed (0), the selection
-rule of `reproduce.selection` (smallest mean log10 relative gap among runs that never diverged).
+rule of `reproduce.lab.selection` (smallest mean log10 relative gap among runs that never diverged).
 The same grids are also run under the loader's other normalizations (a sensitivity check).
 """
 
 from __future__ import annotations
 
 import pathlib
+import sys
 
-from . import configs
-from . import plotting
-from . import selection
-from .session import FigureSession
+from ..lab import configs
+from ..lab import plotting
+from ..lab import regression
+from ..lab import runner
+from ..lab import selection
+from ..lab.regression import header  # noqa: F401 - the experiment's JSON header
+from ..lab.regression import prepare  # noqa: F401 - the experiment's data
 
 CONFIG = {
     "losses": [2, 4],
@@ -32,27 +36,31 @@ CONFIG = {
 QUICK = configs.GRID_QUICK
 
 
-def run(out_dir=pathlib.Path("results/figure3"), data_dir=None, quick=False) -> dict:
-    config = configs.make_config(CONFIG, QUICK, quick)
-    session = FigureSession("figure3", out_dir, data_dir, quick, config)
-    requests = {(p, depth): session.gd_grid(config, p, depth)
-                for p in config["losses"] for depth in config["depths"]}
-    runs = session.execute(list(requests.values()))
-    curves = session.with_more_seeds(requests, config["more_seeds"], runs)
-    selected = {}
-    for (p, depth), request in requests.items():
-        choice = session.selections[request.label]
-        entry = {"learning_rate": choice["learning_rate"],
-                 "at_grid_edge": choice.get("at_grid_edge"),
-                 "learning_rate_by_final_loss": choice.get("learning_rate_by_final_loss")}
-        if curves[(p, depth)] is not None:
-            entry.update(session.seed_curves(f"l{p} depth {depth}", request.label,
-                                             curves[(p, depth)], p))
-        selected[f"l{p} depth {depth}"] = entry
-    results = {"selected": selected, "claims": compare_depths(selected, config),
-               "other_normalizations": "see the atlas (python -m reproduce atlas)"}
-    plot(session, curves, config)
-    return session.finish(results)
+def make_config(quick=False, settings=None) -> dict:
+    """The settings of a run: CONFIG, QUICK's with `quick`, then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings)
+
+
+def grids(config, problem) -> dict:
+    return {(p, depth): problem.gd_grid(config, p, depth)
+            for p in config["losses"] for depth in config["depths"]}
+
+
+def runs(config, problem, done) -> dict:
+    """The grids, then each grid's chosen rate with the extra seeds."""
+    found = grids(config, problem)
+    return {**found, **regression.more_seed_runs(found, done, config["more_seeds"])}
+
+
+def summarize(config, problem, runs, done) -> dict:
+    selected, stored = regression.summarize_grids(grids(config, problem), done,
+                                                  name_of=lambda key: f"l{key[0]} depth {key[1]}")
+    return {"curves": stored, "selected": selected, "claims": compare_depths(selected, config),
+            "other_normalizations": "see the atlas"}
+
+
+def run(out_dir=pathlib.Path("results/figure3"), data_dir=None, quick=False, settings=None) -> dict:
+    return runner.run(sys.modules[__name__], out_dir, data_dir, quick, settings)
 
 
 def compare_depths(selected: dict, config: dict) -> dict:
@@ -78,24 +86,24 @@ def compare_depths(selected: dict, config: dict) -> dict:
     return claims
 
 
-def plot(session, curves, config):
+def plot(results, config, problem, out_dir):
+    curves = results["curves"]
     with plotting.style():
         figure, axes = plotting.plt.subplots(1, len(config["losses"]),
                                              figsize=(5.2 * len(config["losses"]), 3.9))
         axes = list(axes) if len(config["losses"]) > 1 else [axes]
         for ax, p in zip(axes, config["losses"]):
-            optimum = session.gap(p)[0]
+            optimum = problem.gap(p)[0]
             for depth in config["depths"]:
-                seeds = curves[(p, depth)]
-                if seeds is None:
+                entry = curves.get(f"l{p} depth {depth}")
+                if entry is None:
                     continue
-                plotting.plot_band(
-                    ax, seeds, optimum,
-                    f"depth {depth} (lr {plotting.lr_text(seeds['learning_rates'][0])})",
-                    color=plotting.DEPTH_COLORS[depth], lw=1.4)
-            session.decorate(ax, p, f"ℓ{p} loss, best learning rate per depth")
+                plotting.plot_band(ax, entry, optimum,
+                                   f"depth {depth} (lr {plotting.lr_text(entry['learning_rate'])})",
+                                   color=plotting.DEPTH_COLORS[depth], lw=1.4)
+            plotting.decorate(ax, problem, p, f"ℓ{p} loss, best learning rate per depth")
             plotting.log_iterations(ax, config["record_every"])  # ℓ2's claim is in the first 1K
             plotting.seeds_note(ax, len(config["seeds"]) + len(config["more_seeds"]))
         figure.suptitle("Figure 3: gradient descent, depth 1 vs 2 vs 3 (hidden width 1)",
                         fontsize=11)
-        session.save_figure(figure)
+        plotting.save(figure, out_dir, "figure3")

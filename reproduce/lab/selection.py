@@ -9,7 +9,7 @@ rule (which the paper does not define; ours is written into every figure's JSON)
   `SELECTION_RULES`: among the rates at which no seed of the grid diverged within the horizon,
   the smallest median over seeds of the mean over the recorded iterations of log10(relative
   gap), i.e. the smallest area under the plotted log curve; the rate "lowest final loss" would
-  choose is recorded too. The atlas (`reproduce.atlas`) also applies the other rules.
+  choose is recorded too. The atlas (`reproduce.experiments.atlas`) also applies the other rules.
 
 A run here is the dict the run store keeps: steps (R,), losses (B, R), learning_rates (B,),
 seeds (B,), diverged_at (B,), level_steps (B, L).

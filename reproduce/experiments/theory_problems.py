@@ -1,7 +1,7 @@
 """The theory figures' problems and loops (Section 3 warm-up, Section 7 two-point problem):
 drivers of `reproduce/theory.py`, built on the library's `ops` (the ℓp loss, the end-to-end
 update) and `tf_overparam.optimal_loss`. Everything is float64 (JAX's 64-bit mode is switched on
-by the caller, `reproduce.theory.run`)."""
+by the caller, `reproduce.experiments.theory.run`)."""
 
 from __future__ import annotations
 

@@ -197,5 +197,18 @@ def log_iterations(ax, first_step: int):
     ax.set_xlabel("iteration (log scale)")
 
 
+def decorate(ax, problem, p, title, legend_y=0.05):
+    """A regression figure's gap axes (`decorate_gap_axes` with the problem's optimum, zero
+    predictor and provenance) and its legend, lower left."""
+    decorate_gap_axes(ax, p, *problem.gap(p), problem.provenance, title=title)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, legend_y))
+
+
+def save(figure, out_dir, stem: str) -> pathlib.Path:
+    """Lay out `figure` and write `out_dir/stem`.png and .pdf (`save_figure`)."""
+    figure.tight_layout()
+    return save_figure(figure, pathlib.Path(out_dir) / stem, bbox_inches="tight")
+
+
 def lr_text(lr) -> str:
     return f"{lr:.0e}".replace("e-0", "e-")

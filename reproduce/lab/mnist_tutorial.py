@@ -28,7 +28,7 @@ is reproduced and the comment says how:
 The port is Keras 3 only (keras.ops, keras.random, a Keras optimizer): it runs on the
 TensorFlow, JAX and PyTorch backends, and imports TensorFlow only on the TensorFlow backend.
 One step's arithmetic is written once here (`take_batch`, `objective`, `current_learning_rate`,
-the TF1-momentum rule); `reproduce.mnist_trainer` runs it per backend (`Trainer`: a tf.function
+the TF1-momentum rule); `reproduce.lab.mnist_trainer` runs it per backend (`Trainer`: a tf.function
 loop on TensorFlow, a jitted `lax.scan` of stateless steps on JAX, eager steps on PyTorch) and
 adds what a long run needs (`train_model`: per-step losses in a CSV, the validation error every
 100 steps as the original's EVAL_FREQUENCY, checkpoints, resuming).
@@ -102,11 +102,8 @@ def batch_offset(step, train_size=TRAIN_SIZE, batch_size=BATCH_SIZE):
 # --- Model ---------------------------------------------------------------------------------------
 
 
-def _weights(seed):
-    return keras.initializers.TruncatedNormal(mean=0.0, stddev=WEIGHT_STDDEV, seed=seed)
-
-
-def build_model(seed=SEED, dropout_rate=DROPOUT_RATE, dtype=None):
+def build_model(seed=SEED, dropout_rate=DROPOUT_RATE, dtype=None, weight_stddev=WEIGHT_STDDEV,
+                l2=KERAS_L2):
     """The tutorial's convnet as a Keras Sequential (1,663,370 parameters), logits out.
 
     Layer names: conv1, pool1, conv2, pool2, flatten, fc1, dropout, fc2. fc1 and fc2 carry
@@ -114,9 +111,14 @@ def build_model(seed=SEED, dropout_rate=DROPOUT_RATE, dtype=None):
     switches dropout off (the cross-backend tests compare losses without random masks).
     `dtype` (default: Keras' floatx, float32 as the original) sets every layer's dtype; the
     cross-implementation tests use "float64", where round-off is too small to be amplified into
-    a visible difference within their horizon.
+    a visible difference within their horizon. `weight_stddev` and `l2` (Keras' L2 factor) are
+    the original's unless an experiment's config says otherwise. The one builder of this net:
+    Figure 5-right and the convolution experiment both call it.
     """
-    l2 = keras.regularizers.L2(KERAS_L2)
+    def _weights(seed):
+        return keras.initializers.TruncatedNormal(mean=0.0, stddev=weight_stddev, seed=seed)
+
+    l2 = keras.regularizers.L2(l2)
     model = keras.Sequential(
         [
             keras.Input((IMAGE_SIZE, IMAGE_SIZE, NUM_CHANNELS), dtype=dtype),

@@ -8,29 +8,26 @@
     theorem2.png/.pdf       Theorem 2: ∮ F around Γ_{r,R} against Lemma 3
     theory.json             every setting and every number, written after each part
 
-Data flow: config → `compute_*` (with `tf_overparam.theory` and `reproduce.theory_problems`)
-→ numbers → `reproduce.theory_plots.plot_*` and theory.json. Every end-to-end update goes
+Data flow: config → `compute_*` (with `tf_overparam.theory` and `reproduce.experiments.theory_problems`)
+→ numbers → `reproduce.experiments.theory_plots.plot_*` and theory.json. Every end-to-end update goes
 through `tf_overparam.ops.end_to_end_update`, every field value through `end_to_end_direction`.
 """
 
 from __future__ import annotations
 
 import pathlib
+import sys
 import time
 
 import numpy as np
 
-from . import configs
+from ..lab import configs
+from ..lab import runner
 from . import theory_problems as problems
-from .provenance import device_description
-from .provenance import invocation
-from .provenance import software_versions
-from .records import write_interim
-from .records import write_result
-from .theory_plots import plot_claim1  # noqa: F401 - the notebook draws with these
-from .theory_plots import plot_theorem2  # noqa: F401
-from .theory_plots import plot_two_point  # noqa: F401
-from .theory_plots import plot_warmup  # noqa: F401
+from .theory_plots import plot_claim1
+from .theory_plots import plot_theorem2
+from .theory_plots import plot_two_point
+from .theory_plots import plot_warmup
 from tf_overparam import theory
 from tf_overparam.fullbatch import backend
 from tf_overparam.optimal_loss import optimal_loss
@@ -92,9 +89,9 @@ QUICK = {
 }
 
 
-def make_config(quick):
-    """CONFIG, with the QUICK overrides when `quick` (seconds, for CI)."""
-    return configs.make_config(CONFIG, QUICK, quick)
+def make_config(quick=False, settings=None):
+    """CONFIG, with the QUICK overrides when `quick` (seconds, for CI), then `settings` (`--set`)."""
+    return configs.experiment_config(CONFIG, QUICK, quick, settings)
 
 
 def _learning_rate_grid(low, high, per_decade):
@@ -351,51 +348,79 @@ def _json_warmup(result):
         "norm_w": result["norm_w"][keep]}}
 
 
-def run(out_dir=pathlib.Path("results/theory"), data_dir=None, quick=False):
+COMPUTE = {"warmup": compute_warmup, "two_point": compute_two_point, "claim1": compute_claim1,
+           "theorem2": compute_theorem2}
+
+
+class TheoryPart:
+    """One of the four computations as a run: seconds of arithmetic, computed every time (never
+    stored: a rerun after an interruption computes it again)."""
+
+    kind, parallel, cost = "theory part", False, 1.0
+
+    def __init__(self, name, config):
+        self.label = self.key = name
+        self.config = config
+
+    def stored_at(self, store):
+        return store.path(self.key, ".never")
+
+    def read(self, store):
+        return None
+
+    def write(self, store, result):
+        """Nothing to keep."""
+
+    def compute(self, name=""):
+        start = time.perf_counter()
+        value = COMPUTE[self.label](self.config[self.label])
+        seconds = round(time.perf_counter() - start, 2)
+        print(f"  {self.label}: {seconds} s", flush=True)
+        return {"value": value, "info": {"total_time_s": seconds}}
+
+    def record(self, result, curves=True):
+        return "runs", {"info": result["info"]}
+
+
+def prepare(config, data_dir, store, out_dir):
+    return None
+
+
+def runs(config, context, done) -> dict:
+    return {name: TheoryPart(name, config) for name in COMPUTE}
+
+
+def summarize(config, context, runs, done) -> dict:
+    """The four parts' numbers as computed (the JSON keeps them sub-sampled: `to_record`)."""
+    return {**{name: done[name]["value"] for name in COMPUTE},
+            "seconds": {name: done[name]["info"]["total_time_s"] for name in COMPUTE}}
+
+
+def to_record(results) -> dict:
+    return {"warmup": _json_warmup(results["warmup"]), "two_point": _json_two_point(results["two_point"]),
+            "claim1": results["claim1"],
+            "theorem2": {key: value for key, value in results["theorem2"].items() if key != "picture"},
+            "seconds": results["seconds"]}
+
+
+def plot(results, config, context, out_dir):
+    plot_warmup(results["warmup"], config["warmup"], out_dir)
+    plot_two_point(results["two_point"], config["two_point"], out_dir)
+    plot_claim1(results["claim1"], config["claim1"], out_dir)
+    plot_theorem2(results["theorem2"], config["theorem2"], out_dir)
+
+
+def run(out_dir=pathlib.Path("results/theory"), data_dir=None, quick=False, settings=None):
     """Compute, plot and record the four theory parts (no data, no network; `data_dir` is unused).
 
     Args:
         out_dir: output folder (created); gets four PNG + PDF pairs and theory.json.
         data_dir: ignored (the CLI passes it to every figure).
         quick: tiny settings for CI (a few seconds).
+        settings: {key: value} applied to the config (the command line's `--set`).
 
     Returns:
-        the summary dict written to theory.json.
+        the JSON document written to theory.json.
     """
-    out_dir = pathlib.Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     with backend.float64_scope():  # JAX's 64-bit mode for the compiled loops; no-op elsewhere
-        return _run(out_dir, make_config(quick), quick, invocation("theory", out_dir, data_dir, quick))
-
-
-def _run(out_dir, config, quick, command):
-    summary = {"quick": quick, "command": command, "config": config, "versions": software_versions(),
-               "device": device_description(), "seconds": {}}
-
-    def record(name, start, value):
-        summary[name] = value
-        summary["seconds"][name] = round(time.perf_counter() - start, 2)
-        write_interim(out_dir / "theory.json", summary)
-        print(f"  {name}: {summary['seconds'][name]} s", flush=True)
-
-    start = time.perf_counter()
-    warmup = compute_warmup(config["warmup"])
-    plot_warmup(warmup, config["warmup"], out_dir)
-    record("warmup", start, _json_warmup(warmup))
-
-    start = time.perf_counter()
-    two_point = compute_two_point(config["two_point"])
-    plot_two_point(two_point, config["two_point"], out_dir)
-    record("two_point", start, _json_two_point(two_point))
-
-    start = time.perf_counter()
-    claim1 = compute_claim1(config["claim1"])
-    plot_claim1(claim1, config["claim1"], out_dir)
-    record("claim1", start, claim1)
-
-    start = time.perf_counter()
-    theorem2 = compute_theorem2(config["theorem2"])
-    plot_theorem2(theorem2, config["theorem2"], out_dir)
-    record("theorem2", start, {key: value for key, value in theorem2.items() if key != "picture"})
-    write_result(out_dir / "theory.json", summary)
-    return summary
+        return runner.run(sys.modules[__name__], out_dir, data_dir, quick, settings)

@@ -1,0 +1,44 @@
+"""Normalizing a data set's columns, written once for every loader (Ethanol, tables)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def normalize(values: np.ndarray, mode: str, batches=None) -> tuple[np.ndarray, Any, Any]:
+    """Apply a normalization along axis 0; returns (normalized, offset, divisor) as used: the
+    mean and std for "standardize", the minimum and range for "minmax", {batch: value} for
+    "standardize_per_batch" (`batches`: each row's batch)."""
+    if mode == "none":
+        return values.copy(), None, None
+    if mode == "standardize_per_batch":
+        out = np.empty_like(values)
+        offsets, divisors = {}, {}
+        for batch in np.unique(batches):
+            rows = batches == batch
+            out[rows], offsets[int(batch)], divisors[int(batch)] = normalize(values[rows],
+                                                                              "standardize")
+        return out, offsets, divisors
+    if mode == "minmax":
+        low = values.min(axis=0)
+        span = values.max(axis=0) - low
+        span = np.where(span > 0, span, 1.0)  # a constant column maps to 0
+        return (values - low) / span, low, span
+    mean = values.mean(axis=0)
+    if mode == "center":
+        return values - mean, mean, None
+    # Population std (ddof=0). A constant column would divide by zero; it is only centred
+    # (std recorded as 1.0, the divisor actually used) so the statistics stay reproducible.
+    std = values.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return (values - mean) / std, mean, std
+
+
+def as_json(stat: Any) -> Any:
+    if stat is None:
+        return None
+    if isinstance(stat, dict):
+        return {key: as_json(value) for key, value in stat.items()}
+    return stat.tolist() if np.ndim(stat) else float(stat)
