@@ -1,4 +1,4 @@
-"""`python -m reproduce conv_overparam --quick` on the real MNIST and Fashion-MNIST (issue 14)."""
+"""`python -m reproduce conv_overparam --quick` on the real MNIST and Fashion-MNIST."""
 
 import json
 import os

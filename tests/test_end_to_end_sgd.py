@@ -176,7 +176,7 @@ def test_bad_arguments_name_the_argument(kwargs, argument):
         EndToEndSGD(**{"learning_rate": 1e-3, "depth": 2, **kwargs})
 
 
-# --- Momentum on the preconditioned direction (issue 13, item 2) ---------------------------------
+# --- Momentum on the preconditioned direction ---------------------------------
 
 MU = float(np.float32(0.9))  # exact in float32 and float64: no backend rounds it differently
 

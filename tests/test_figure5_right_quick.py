@@ -1,6 +1,6 @@
-"""`python -m reproduce figure5_right --quick` on the real MNIST (issue 5; CI runs this): the
+"""`python -m reproduce figure5_right --quick` on the real MNIST (CI runs this): the
 original, the overparameterized and the emulated variant (the original trained by the
-end-to-end rule, issue 13), one seed, 100 steps."""
+end-to-end rule), one seed, 100 steps."""
 
 import json
 

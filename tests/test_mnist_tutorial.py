@@ -1,4 +1,4 @@
-"""The Keras port of TensorFlow's MNIST convnet tutorial against the original's formulas (issue 5).
+"""The Keras port of TensorFlow's MNIST convnet tutorial against the original's formulas.
 
 The oracles are the original's own TensorFlow 1 operations where TF 2 still ships them
 (tf.compat.v1.train.exponential_decay, tf.compat.v1.train.MomentumOptimizer, tf.nn.l2_loss) and

@@ -49,7 +49,7 @@ def test_figure3_quick_on_jax_without_tensorflow(tmp_path, shared_data_dir):
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="driven from the TensorFlow run of the suite")
 def test_conv_overparam_quick_on_jax_without_tensorflow(tmp_path, shared_data_dir):
-    """Issue 14's experiment is Keras-only: it runs on JAX with TensorFlow unimportable."""
+    """The convolution experiment is Keras-only: it runs on JAX with TensorFlow unimportable."""
     if not (shared_data_dir / "fashion_mnist").is_dir():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("Fashion-MNIST not found under CI")

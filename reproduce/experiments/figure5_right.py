@@ -19,13 +19,13 @@ run only, "overparameterized_l2_all" (the same with the L2 term on the new matri
 sensitivity check of that one choice the paper leaves open. Same seed, same data order.
 An interrupted run resumes from each model's last checkpoint (every 500 steps).
 
-"emulated" (issue 13): the original convnet, same initial weights, trained by the end-to-end rule
+"emulated": the original convnet, same initial weights, trained by the end-to-end rule
 of depth 2 on its two dense kernels (`mnist_tutorial.make_end_to_end_optimizer`: EndToEndSGD,
 TF1 momentum on the preconditioned direction, conv kernels and biases plain TF1 momentum), the L2
-term kept in the loss. In the full run since issue 13 asks for its seeds, though it is the slow
+term kept in the loss. In the full run with its seeds, though it is the slow
 one: ≈0.49 s/step on TensorFlow on 2 idle cores (one 3,136×512 SVD per step), ≈70 min a seed.
 
-Seeds: `CONFIG["seeds"]` (a count n: seeds SEED + k, k = 0 … n−1; or a list of k), 5 (issue 13;
+Seeds: `CONFIG["seeds"]` (a count n: seeds SEED + k, k = 0 … n−1; or a list of k), 5 (
 on an idle 2-core CPU about 11 min per run of the three others, 70 of the emulated variant: 20
 runs, ≈8.5 h), 1 with --quick. k = 0 writes `<model>/`,
 k ≥ 1 `<model>_seed<k>/`. The JSON adds "by_seed" and "over_seeds" (median, min, max of every
@@ -63,10 +63,10 @@ CONFIG = {
     "checkpoint_every": 500,
     "seed": tutorial.SEED,
     # Seeds SEED + k, k = 0 … seeds − 1 (or a list of k); k = 0 writes <out>/<model>, k ≥ 1
-    # <out>/<model>_seed<k>. Five (issue 13): one seed cannot tell acceleration from noise.
+    # <out>/<model>_seed<k>. Five: one seed cannot tell acceleration from noise.
     "seeds": 5,
     "jit_compile": False,  # XLA measured 2x slower per step on the CPU (benchmarks/bench_mnist.py)
-    # Every variant, the emulated one too (issue 13 asks for its seeds), though on a 2-core CPU it
+    # Every variant, the emulated one too, though on a 2-core CPU it
     # takes 0.49 s/step on TensorFlow (one 3,136×512 SVD per step), about 70 minutes a seed.
     "models": ["original", "overparameterized", "overparameterized_l2_all", "emulated"],
     # Every model is drawn as its median over seeds (band: min–max); these also get the raw

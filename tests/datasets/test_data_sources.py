@@ -75,7 +75,7 @@ def test_fetch_gives_up_on_a_silent_server(monkeypatch, tmp_path):
                            connect_timeout=0.5)
     finally:
         release.set()
-    assert time.monotonic() - start < 5.0  # the bound for failing offline
+    assert time.monotonic() - start < 5.0  # the bound for failing offline
     assert list(tmp_path.iterdir()) == []
 
 
