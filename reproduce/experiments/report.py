@@ -24,7 +24,7 @@ from ..lab.records import write_atomically
 
 BEGIN, END = "<!-- verdicts:begin -->", "<!-- verdicts:end -->"
 FIGURES = ("figure2", "figure3", "figure4_left", "figure4_right", "figure5_left",
-           "figure5_right", "atlas")
+           "figure5_right", "conv_overparam", "atlas")
 AXIS_NAMES = {"normalization": "normalization", "horizon": "horizon",
               "learning_rate_grid": "learning-rate grid", "selection_rule": "selection rule"}
 
@@ -288,12 +288,53 @@ def figure5_right_text(doc) -> str:
     return "; ".join(parts)
 
 
+def convolutions_section(doc) -> list[str]:
+    """The convolution study's numbers: a table per model and what the seeds' ranges say."""
+    if doc is None:
+        return []
+    config, results = doc["config"], doc["results"]
+    names = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
+    steps = sorted(results[config["datasets"][0]][config["models"][0]]["smoothed_cross_entropy_median_at"], key=int)
+    lines = ["## Beyond the paper: overparameterized convolutions", "",
+             f"{len(config['seeds'])} seeds, {config['num_steps']} steps (the tutorial trains "
+             f"{config['tutorial_num_steps']}); cross-entropy: trailing mean of "
+             f"{config['smoothing_window']} steps, median over seeds.", "",
+             "| data | model | parameters | final test error %, median (per seed) | "
+             f"cross-entropy at step {' / '.join(steps)} |", "|---|---|---:|---|---|"]
+    for dataset in config["datasets"]:
+        for model in config["models"]:
+            entry = results[dataset][model]
+            seeds = " / ".join(f"{e:.2f}" for e in entry["test_error_percent_per_seed"])
+            at = " / ".join(f"{entry['smoothed_cross_entropy_median_at'][k]:.3f}" for k in steps)
+            lines.append(f"| {names.get(dataset, dataset)} | {model} | {entry['parameters']:,} | "
+                         f"{entry['test_error_percent_median']:.2f} ({seeds}) | {at} |")
+    lines.append("")
+    for dataset in config["datasets"]:
+        finals = {m: results[dataset][m]["final_smoothed_cross_entropy_per_seed"] for m in config["models"]}
+        best = min(finals, key=lambda m: sorted(finals[m])[len(finals[m]) // 2])
+        apart = [m for m in finals if m != best and max(finals[best]) < min(finals[m])]
+        overlap = [m for m in finals if m != best and m not in apart]
+        said = (f"its seeds are all below every seed of {', '.join(apart)}" if apart else "")
+        said += ("; " if apart and overlap else "") + (
+            f"its seed range overlaps {', '.join(overlap)}'s" if overlap else "")
+        lines.append(f"- {names.get(dataset, dataset)}: the lowest median final cross-entropy is "
+                     f"{best}'s; {said}.")
+    collapsed = [results[d][m]["collapsed"] for d in config["datasets"] for m in config["models"]
+                 if "collapsed" in results[d][m]]
+    lines += [f"- Collapse: {sum(c['identical_test_error'] for c in collapsed)} of {len(collapsed)} "
+              "overparameterized models keep their test error in every seed after `collapse`, with "
+              f"{sorted({p for c in collapsed for p in c['parameters']})} parameters; logits differ "
+              f"by at most {max(c['max_abs_logit_difference'] for c in collapsed):.1e}.", ""]
+    return lines
+
+
 def results_page(docs) -> str:
     """docs/results.md: the verdict section, then per claim its outcomes by axis, and the history."""
     lines = ["# Results", "",
              "Written by `python -m reproduce report` from the JSON files in `results/`; do not "
              "edit by hand (a test compares this page with what the command writes).", "",
              "## Verdicts", "", verdict_section(docs), ""]
+    lines += convolutions_section(docs["conv_overparam"])
     atlas = docs["atlas"]
     if atlas is not None:
         lines += ["## Outcomes by normalization and horizon", "",
