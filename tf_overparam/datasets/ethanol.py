@@ -205,7 +205,7 @@ def load_ethanol(data_dir: str | os.PathLike | None = None, *, allow_partial: bo
         ChecksumError: A batch file differs from the official one (with ``"error"``).
         DataFormatError: A malformed line (message names the file and line number).
 
-    Example:
+    Examples:
         >>> X, y, meta = load_ethanol("data", allow_partial=True)  # doctest: +SKIP
         >>> X.shape, meta["batches_missing"]  # doctest: +SKIP
         ((2565, 128), [])

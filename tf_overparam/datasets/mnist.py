@@ -170,7 +170,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = 
         DataFormatError: A malformed file (wrong IDX magic number, short payload, bad shape...).
         ChecksumError: The content is not standard MNIST (with ``"error"``).
 
-    Example:
+    Examples:
         >>> (x_train, y_train), (x_test, y_test) = load_mnist("data")  # doctest: +SKIP
         >>> x_train.shape, y_train[:5]  # doctest: +SKIP
         ((60000, 28, 28), array([5, 0, 4, 1, 9], dtype=uint8))

@@ -4,7 +4,7 @@ Importing this module registers the builder `gas_sensor_drift` (config `ethanol`
 `import tf_overparam` and `tf_overparam.datasets` never import tensorflow_datasets, so the core
 library (and the JAX/PyTorch path, where TensorFlow is absent) does not need it.
 
-Example:
+Examples:
     >>> import tensorflow_datasets as tfds
     >>> import tf_overparam.datasets.tfds  # registers gas_sensor_drift  # doctest: +SKIP
     >>> ds = tfds.load("gas_sensor_drift/ethanol", split="train", as_supervised=True,
@@ -52,7 +52,7 @@ class GasSensorDrift(tfds.core.GeneratorBasedBuilder):
     with every check it makes (sha256 of each batch file and of the reconstructed rows; all
     2,565 rows or an error). The dataset's metadata records the sources and their sha256.
 
-    Example:
+    Examples:
         >>> ds = tfds.load("gas_sensor_drift/ethanol", split="train", as_supervised=True,
         ...                download_and_prepare_kwargs={"download_config":
         ...                    tfds.download.DownloadConfig(manual_dir=root)})  # doctest: +SKIP
