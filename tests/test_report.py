@@ -23,7 +23,7 @@ def committed():
 
 def test_the_readme_verdicts_are_what_report_writes(committed):
     readme = (ROOT / "README.md").read_text()
-    assert report.replace_section(readme, report.verdict_section(committed)) == readme, (
+    assert report.replace_section(readme, report.readme_section(committed)) == readme, (
         "README.md's verdict section differs from the JSON: run `python -m reproduce report`")
 
 
@@ -40,6 +40,28 @@ def test_every_claim_has_a_row_with_its_counts(committed):
         counts = " / ".join(str(entry[k]) for k in ("holds", "mixed", "inconclusive", "fails"))
         assert f"{counts} of {entry['n']}" in section, claim
     assert "revised after results were seen" in section
+
+
+def test_the_readme_table_has_every_claim_and_points_at_the_numbers(committed):
+    section = report.readme_section(committed)
+    summary = committed["atlas"]["results"]["summary"]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + len(summary) + 1  # header, one per claim, Figure 5-right
+    for claim, entry in summary.items():
+        counts = " / ".join(str(entry[k]) for k in ("holds", "mixed", "inconclusive", "fails"))
+        assert f"**{entry['at_the_figures_setting']}** | {counts} of {entry['n']}" in section, claim
+    verdicts = [entry["at_the_figures_setting"] for entry in summary.values()]
+    assert f"of {len(verdicts)} claims: " in section
+    assert f"claims: holds {verdicts.count('holds')}, " in section
+    assert "[docs/results.md](docs/results.md)" in section
+
+
+def test_the_results_page_shows_each_figure(committed):
+    page = report.results_page(committed)
+    for name, doc in committed.items():
+        if doc is not None:
+            assert f"](../results/{name}/{name}.png)" in page, name
+            assert (ROOT / "results" / name / f"{name}.png").is_file(), name
 
 
 def test_numbers_as_text():

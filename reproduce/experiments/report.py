@@ -4,9 +4,11 @@ Every number and every "what decides it" sentence below is computed from OUT/<fi
 and OUT/atlas/atlas.json (default OUT: results/); nothing is typed by hand. It writes
 
 - the README's verdict section, between the lines `<!-- verdicts:begin -->` and
-  `<!-- verdicts:end -->` of ./README.md;
-- docs/results.md, the results page: every claim with its numbers, the atlas's outcomes by
-  normalization and horizon, and the history of the claim definitions with each version's counts.
+  `<!-- verdicts:end -->` of ./README.md: a short table, one row per claim with its verdict at the
+  figures' setting and the atlas's counts (`readme_section`);
+- docs/results.md, the results page: the full verdict table with every claim's numbers
+  (`verdict_section`), the figures, the convolution study, the atlas's outcomes by normalization
+  and horizon, and the history of the claim definitions with each version's counts.
 
 `tests/test_report.py` fails when the committed text differs from what this writes.
 """
@@ -267,6 +269,54 @@ def _history_sentence(changelog) -> str:
     return " ".join(said)
 
 
+def readme_section(docs) -> str:
+    """The README's verdicts: per claim the verdict at the figures' setting and the atlas's
+    counts; the numbers behind them are on the results page (`verdict_section`)."""
+    atlas = docs["atlas"]
+    if atlas is None:
+        return "No atlas results were found: run `python -m reproduce atlas`, then `report`."
+    summary = atlas["results"]["summary"]
+    verdicts = [summary[claim]["at_the_figures_setting"] for claim in CLAIMS]
+    tally = _counts_text({outcome: verdicts.count(outcome) for outcome in OUTCOMES})
+    version = atlas["results"]["claims"].get("version", 1)
+    lines = [
+        f"Verdicts at the figures' own setting, of {len(verdicts)} claims: {tally}. Across the atlas's "
+        "settings (normalization × learning-rate rule × horizon × grid), the counts of distinct "
+        f"outcomes (claim definitions version {version}, revised after results were seen; "
+        "each version is on the results page):",
+        "",
+        "| figure | the paper's claim | at the figures' setting | atlas: holds / mixed / "
+        "inconclusive / fails of n |",
+        "|---|---|---|---|",
+    ]
+    for claim, meta in CLAIMS.items():
+        entry = summary[claim]
+        counts = " / ".join(str(entry[k]) for k in OUTCOMES) + f" of {entry['n']}"
+        lines.append("| " + " | ".join(_cell(x) for x in (
+            meta["figure"], meta["claim"], f"**{entry['at_the_figures_setting']}**", counts)) + " |")
+    lines.append("| 5-right | " + " | ".join(_cell(x) for x in (
+        "overparameterizing the MNIST convnet's dense layers accelerates it",
+        figure5_right_short(docs["figure5_right"]), "—")) + " |")
+    lines += ["", "Every number behind these verdicts (medians and ranges over seeds, what decides "
+              "each count): [docs/results.md](docs/results.md)."]
+    return "\n".join(lines)
+
+
+def figure5_right_short(doc) -> str:
+    """The overparameterized model's loss ratio to the original over the last iteration range."""
+    if doc is None:
+        return "—"
+    over = doc["results"]["over_seeds"]
+    ratios = over.get("overparameterized", {}).get("smoothed_ratio_to_original_by_range")
+    if not ratios:
+        return "—"
+    last = {column: list(ratios[column].items())[-1] for column in ("total_loss", "cross_entropy")}
+    seeds = len(over["original"]["seeds"])
+    return (f"no verdict: overparameterized ÷ original over iterations {last['total_loss'][0]}, "
+            f"total loss {number(last['total_loss'][1]['median'])}, cross-entropy "
+            f"{number(last['cross_entropy'][1]['median'])} (median of {seeds} seeds)")
+
+
 def figure5_right_text(doc) -> str:
     if doc is None:
         return "—"
@@ -328,12 +378,30 @@ def convolutions_section(doc) -> list[str]:
     return lines
 
 
+FIGURE_TITLES = {"figure2": "Figure 2", "figure3": "Figure 3", "figure4_left": "Figure 4-left",
+                 "figure4_right": "Figure 4-right", "figure5_left": "Figure 5-left",
+                 "figure5_right": "Figure 5-right", "conv_overparam": "Overparameterized "
+                 "convolutions (beyond the paper)", "atlas": "The robustness atlas"}
+
+
+def figures_section(docs) -> list[str]:
+    """The figures whose JSON was found, as images (paths from docs/ to results/)."""
+    found = [name for name in FIGURES if docs.get(name) is not None]
+    if not found:
+        return []
+    lines = ["## Figures", ""]
+    for name in found:
+        lines += [f"### {FIGURE_TITLES[name]}", "", f"![{FIGURE_TITLES[name]}](../results/{name}/{name}.png)", ""]
+    return lines
+
+
 def results_page(docs) -> str:
     """docs/results.md: the verdict section, then per claim its outcomes by axis, and the history."""
     lines = ["# Results", "",
              "Written by `python -m reproduce report` from the JSON files in `results/`; do not "
              "edit by hand (a test compares this page with what the command writes).", "",
              "## Verdicts", "", verdict_section(docs), ""]
+    lines += figures_section(docs)
     lines += convolutions_section(docs["conv_overparam"])
     atlas = docs["atlas"]
     if atlas is not None:
@@ -384,11 +452,11 @@ def run(out_root="results", checkout=".") -> dict:
     readme, page = checkout / "README.md", checkout / "docs" / "results.md"
     written = {}
     if readme.is_file():
-        write_atomically(readme, replace_section(readme.read_text(), verdict_section(docs)).encode())
+        write_atomically(readme, replace_section(readme.read_text(), readme_section(docs)).encode())
         written["readme"] = str(readme)
     if page.parent.is_dir():
         write_atomically(page, results_page(docs).encode())
         written["results_page"] = str(page)
     if not written:
-        print(verdict_section(docs))
+        print(readme_section(docs))
     return written
