@@ -1,6 +1,6 @@
 """The built wheel, installed (not editable) away from the checkout, works: no top-level
 `reproduce`, every subpackage shipped, the `tf-overparam` command (whose messages name only
-commands that exist in that install) and the README examples run against it. Offline: the wheel is built without build isolation (no download of
+commands that exist in that install) and the README's and the user guide's examples run against it. Offline: the wheel is built without build isolation (no download of
 setuptools) and installed without dependencies (the test environment's are used)."""
 
 import json
@@ -15,14 +15,18 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-#: Run in the installed environment: every README example, as tests/test_readme.py does.
+#: Run in the installed environment: every example of the README, the documentation's home page
+#: and the user guide, as tests/test_readme.py does.
 README_EXAMPLES = """
 import pathlib, re, sys
-text = pathlib.Path(sys.argv[1]).read_text(encoding="utf-8")
-for index, example in enumerate(re.findall(r"```python\\n(.*?)```", text, flags=re.S)):
-    exec(compile(example, f"README.md example {index}", "exec"), {"__name__": "readme_example"})
-    print("example", index, "ok", flush=True)
+for path in sys.argv[1:]:
+    text = pathlib.Path(path).read_text(encoding="utf-8")
+    for index, example in enumerate(re.findall(r"```python\\n(.*?)```", text, flags=re.S)):
+        exec(compile(example, f"{path} example {index}", "exec"), {"__name__": "readme_example"})
+        print(pathlib.Path(path).name, "example", index, "ok", flush=True)
 """
+EXAMPLE_FILES = [ROOT / "README.md", ROOT / "docs" / "index.md",
+                 *sorted((ROOT / "docs" / "guide").glob("*.md"))]
 
 
 def _run(command, **kwargs):
@@ -116,9 +120,9 @@ def test_the_installed_command_lists_describes_and_reproduces(installed, tmp_pat
 def test_the_readme_examples_run_against_the_installed_wheel(installed, shared_data_dir):
     env, cwd, _ = installed
     env = {**env, "TF_OVERPARAM_DATA_DIR": str(shared_data_dir)}  # the tf.data example reads it
-    done = _run([sys.executable, "-c", README_EXAMPLES, str(ROOT / "README.md")], cwd=cwd,
+    done = _run([sys.executable, "-c", README_EXAMPLES, *map(str, EXAMPLE_FILES)], cwd=cwd,
                 env=env)
-    assert done.stdout.count(" ok") >= 6
+    assert done.stdout.count(" ok") >= 10
 
 
 def test_build_gives_a_wheel_and_an_sdist_that_twine_accepts(tmp_path):

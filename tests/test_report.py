@@ -54,6 +54,9 @@ def test_the_readme_table_has_every_claim_and_points_at_the_numbers(committed):
     assert f"of {len(verdicts)} claims: " in section
     assert f"claims: holds {verdicts.count('holds')}, " in section
     assert "[docs/results.md](docs/results.md)" in section
+    everywhere = [claim for claim, entry in summary.items() if entry["holds"] == entry["n"]]
+    said = section.split("Holding in every atlas setting: ", 1)[1].split("\n", 1)[0]
+    assert said.count("Fig. ") == len(everywhere)
 
 
 def test_the_results_page_shows_each_figure(committed):

@@ -279,7 +279,16 @@ def readme_section(docs) -> str:
     verdicts = [summary[claim]["at_the_figures_setting"] for claim in CLAIMS]
     tally = _counts_text({outcome: verdicts.count(outcome) for outcome in OUTCOMES})
     version = atlas["results"]["claims"].get("version", 1)
+
+    def named(claims):
+        return "; ".join(f"Fig. {CLAIMS[c]['figure']}, {CLAIMS[c]['claim']}" for c in claims) or "none"
+
+    at_setting = [c for c in CLAIMS if summary[c]["at_the_figures_setting"] == "holds"]
+    everywhere = [c for c in CLAIMS if summary[c]["n"] and summary[c]["holds"] == summary[c]["n"]]
     lines = [
+        f"Holding at the figures' setting: {named(at_setting)}. Holding in every atlas setting: "
+        f"{named(everywhere)}.",
+        "",
         f"Verdicts at the figures' own setting, of {len(verdicts)} claims: {tally}. Across the atlas's "
         "settings (normalization × learning-rate rule × horizon × grid), the counts of distinct "
         f"outcomes (claim definitions version {version}, revised after results were seen; "
