@@ -2,6 +2,7 @@
 markup fail it), its API reference covers every public name of `tf_overparam`, and its nav names
 every page in docs/."""
 
+import ast
 import importlib
 import inspect
 import os
@@ -21,19 +22,40 @@ DOCS = ROOT / "docs"
 NOT_API = {"reproduce"}
 
 
+def imported_at_module_level():
+    """Every module of the package that another module of it imports when it is imported
+    (top-level import statements; an import inside a function is an opt-in)."""
+    import tf_overparam
+
+    root = pathlib.Path(tf_overparam.__file__).parent
+    found = set()
+    for path in root.rglob("*.py"):
+        package = list(path.relative_to(root.parent).parts[:-1])  # the folder: its package
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = (package[:len(package) - node.level + 1] if node.level else [])
+                module = ".".join(base + ([node.module] if node.module else []))
+                found.add(module)
+                found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
 def public_modules():
     """`tf_overparam`, its public subpackages and modules, and every deeper public module that
-    importing them does not import (an opt-in entry point such as `tf_overparam.datasets.tfds`)."""
+    nothing in the package imports up front: an opt-in entry point such as
+    `tf_overparam.datasets.tfds`."""
     import tf_overparam
 
     modules = [tf_overparam]
     for info in pkgutil.iter_modules(tf_overparam.__path__):
         if not info.name.startswith("_") and info.name not in NOT_API:
             modules.append(importlib.import_module(f"tf_overparam.{info.name}"))
-    loaded = set(sys.modules)
+    imported = imported_at_module_level()
     for info in pkgutil.walk_packages(tf_overparam.__path__, "tf_overparam."):
         parts = info.name.split(".")[1:]
-        if (info.name not in loaded and len(parts) > 1 and parts[0] not in NOT_API
+        if (len(parts) > 1 and parts[0] not in NOT_API and info.name not in imported
                 and not any(part.startswith("_") for part in parts)):
             modules.append(importlib.import_module(info.name))
     return modules
