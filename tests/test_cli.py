@@ -131,7 +131,7 @@ def test_settings_reach_the_run_and_its_json(tmp_path, shared_data_dir):
 
 @pytest.mark.parametrize("argv, message", [
     (["figure3", "--set", "steps=2.5"], "setting 'steps' must be an integer (like 100000), got 2.5"),
-    (["figure3", "--set", "normalisation=minmax"], "no setting 'normalisation'; settings: depths, "),
+    (["figure3", "--set", "normalisation=minmax"], "no setting 'normalisation'; settings: data, depths, "),
     (["atlas", "--set", "adam.beta=1"], "no setting 'adam.beta' of 'adam'"),
     (["report", "--set", "steps=1"], "report has no settings"),
     (["theory", "figure3", "--set", "theory:steps=1"], "--set for theory: no setting 'steps'"),
@@ -219,7 +219,7 @@ def summary_rows(out: str, heading: str) -> dict:
 
 def test_all_goes_on_after_a_failure_and_exits_1(tmp_path, capsys, monkeypatch):
     def part(error=None):
-        def run(out_dir, data_dir, quick):
+        def run(out_dir, data_dir, quick, settings=None):
             if error is not None:
                 raise error
             return {}
@@ -229,7 +229,9 @@ def test_all_goes_on_after_a_failure_and_exits_1(tmp_path, capsys, monkeypatch):
              "figure3": part(DataNotFoundError("Could not load MNIST (files): none found."))}
     monkeypatch.setattr(cli, "PARTS", dict.fromkeys(parts))
     monkeypatch.setattr(cli, "figure_module", parts.__getitem__)
-    assert cli.run(cli.build_parser().parse_args(["all", "--out", str(tmp_path)])) == 1
+    args = cli.build_parser().parse_args(["all", "--out", str(tmp_path)])
+    args.parts, args.part_settings = list(parts), {}  # what the option checks set for `all`
+    assert cli.run(args) == 1
     captured = capsys.readouterr()
     rows = summary_rows(captured.out, "Summary: 1 done, 1 skipped, 1 failed")
     assert rows["theory"].split()[1] == "done"
