@@ -22,7 +22,7 @@ def test_readme_example_runs(index, request, monkeypatch):
                     "tested in test_fullbatch_backends.py")
     if "TF_OVERPARAM_DATA_DIR" in EXAMPLES[index]:
         # The example reads the data folder a user names there; the tests' one data fixture
-        # (which also finds ../shared/data) names it, so no variable has to be set by hand.
+        # (which also finds the folder beside the checkout) names it; no variable to set by hand.
         data_dir = request.getfixturevalue("shared_data_dir")
         monkeypatch.setenv("TF_OVERPARAM_DATA_DIR", str(data_dir))
     exec(compile(EXAMPLES[index], f"README.md example {index}", "exec"), {"__name__": "readme_example"})
