@@ -78,7 +78,7 @@ PARTS = {
         "Fashion-MNIST, 3 seeds, 600 steps", "31 min (on a shared CPU)",
         "Beyond the paper: the same question for convolution kernels (OverparamConv2D), with "
         "the trained model collapsed back to plain Keras layers.",
-        "conv_overparam --set \"datasets=['mnist']\" --set seeds=[0]", "results.md"),
+        "conv_overparam --set \"datasets=['mnist']\" --set seeds=[0]", "convolutions.md"),
     "atlas": Part(
         "every regression claim over normalizations, selection rules, horizons, grids",
         "46 min after the figures (reuses their runs)",
@@ -354,7 +354,7 @@ TOP_EPILOG = ("examples:"
               "\n  tf-overparam reproduce figure3             Figure 3 as in the paper (minutes)"
               "\n  tf-overparam reproduce figure3 --help      what Figure 3 answers, its settings"
               "\n  tf-overparam info                          versions, devices, data found"
-              "\n\ndocs: " + DOCS.format(page="guide/command_line.md") + "\n\n"
+              "\n\ndocs: " + DOCS.format(page="guide/cli.md") + "\n\n"
               + textwrap.fill(EXIT_STATUS_TEXT, 79))
 
 
