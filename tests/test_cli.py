@@ -11,6 +11,7 @@ import pathlib
 import pty
 import re
 import select
+import shlex
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from rich.console import Console
 import reproduce
 import tf_overparam_cli
 from reproduce import __main__ as cli
+from reproduce.lab import configs
 from reproduce.lab import progress
 from reproduce.lab import run_store
 from tf_overparam.datasets import DataNotFoundError
@@ -82,6 +84,53 @@ def test_the_figure_table_has_every_module_and_the_measured_times():
         assert (ROOT / "reproduce" / "experiments" / f"{name}.py").is_file(), name
     with pytest.raises(ValueError, match="figure must be one of"):
         reproduce.figure_module("figure9")
+
+
+def test_each_figures_help_says_what_it_answers_its_time_an_example_and_its_docs_page(capsys):
+    for name, part in reproduce.PARTS.items():
+        with pytest.raises(SystemExit) as exit_:
+            tf_overparam_cli.main(["reproduce", name, "--help"])
+        assert exit_.value.code == 0
+        text = capsys.readouterr().out
+        assert text.startswith(f"tf-overparam reproduce {name}: {part.shows}"), name
+        assert " ".join(part.question.split()) in " ".join(text.split()), name
+        assert part.full_time in text and "--quick" in text, name
+        assert f"tf-overparam reproduce {part.example}" in text, name
+        assert f"docs/{part.page}" in text and (ROOT / "docs" / part.page).is_file(), name
+    # Two figures, or none: the command's whole help.
+    for argv in (["reproduce", "figure2", "figure3", "--help"], ["reproduce", "--help"]):
+        with pytest.raises(SystemExit):
+            tf_overparam_cli.main(argv)
+        assert "--set [FIGURE:]KEY=VALUE" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("part", list(reproduce.PARTS))
+def test_each_figures_example_command_is_valid(part, capsys):
+    """The example a figure's help prints passes the option checks, and its settings apply."""
+    argv = shlex.split(reproduce.PARTS[part].example)
+    if "--backend" in argv:  # a valid choice; this process's Keras has its backend already
+        at = argv.index("--backend")
+        assert argv.pop(at + 1) in tf_overparam_cli.BACKENDS
+        argv.pop(at)
+    assert cli.main([*argv, "--show-config"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    settings = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--set"]
+    assert settings
+    for setting in settings:
+        key, expected = configs.parse_setting(setting)
+        value = config
+        for step in key.split("."):
+            value = value[step]
+        assert value == expected, setting
+
+
+def test_the_top_help_teaches_with_examples_and_the_docs():
+    done = subprocess.run([sys.executable, "tf_overparam_cli.py", "--help"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert "tf-overparam reproduce figure3 --quick" in done.stdout
+    page = re.search(r"docs/(\S+\.md)", done.stdout).group(1)
+    assert (ROOT / "docs" / page).is_file()
 
 
 # ---- settings -----------------------------------------------------------------------------------

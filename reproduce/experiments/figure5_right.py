@@ -41,7 +41,6 @@ differ between backends).
 from __future__ import annotations
 
 import numbers
-import os
 import pathlib
 import sys
 import time
@@ -126,16 +125,12 @@ def build(name, seed):
     return model
 
 
-def data_provenance(data_dir, data, source="files") -> dict:
-    """What MNIST was trained on: where from, and the split sizes (the loader verified shapes,
-    dtype, labels and the published MD5s of the uncompressed content)."""
-    from tf_overparam.datasets import DATA_DIR_ENV_VAR
-
+def data_provenance(data, source="files") -> dict:
+    """What MNIST was trained on: the data by what it is (files or TFDS; the loader verified shapes,
+    dtype, labels and the published MD5s of the uncompressed content) and the split sizes."""
     return {
         "dataset": "MNIST (LeCun, Cortes, Burges)",
         "source": source,
-        "data_dir": data_dir or (os.environ.get(DATA_DIR_ENV_VAR) if source == "files" else None)
-        or ("cache or download" if source == "files" else "the TFDS default"),
         "split": {part: int(len(arrays[1])) for part, arrays in data.items() if isinstance(arrays, tuple)},
         "scaling": "(x - 127.5) / 255",
         "validation": "first 5,000 training images",
@@ -267,7 +262,7 @@ def prepare(config, data_dir, store, out_dir, mnist_source="files", stop_after=N
         raise FileNotFoundError(f"summary_only: {out_dir} does not exist, so there are no runs to summarize")
     data = tutorial.load_tutorial_data(data_dir, source=mnist_source)
     context = {"out_dir": out_dir, "data": data, "stop_after": stop_after, "summary_only": summary_only,
-               "provenance": data_provenance(data_dir, data, mnist_source)}
+               "provenance": data_provenance(data, mnist_source)}
     if summary_only and not any(run.complete() for run in runs(config, context, {}).values()):
         raise FileNotFoundError(f"summary_only: no complete run of {config['models']} in {out_dir}")
     return context

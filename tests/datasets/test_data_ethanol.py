@@ -1,4 +1,4 @@
-"""load_ethanol on the real data in ../shared/data: the eight exact batch files alone (partial),
+"""load_ethanol on the real data (the tests' data folder): the eight exact batch files alone (partial),
 and all 2,565 rows with the reconstructed Ethanol rows of batches 7 and 10."""
 
 import json
@@ -10,7 +10,7 @@ import pytest
 from tf_overparam.datasets import (DATA_DIR_ENV_VAR, DataNotFoundError, PartialDataWarning,
                                    load_ethanol)
 
-# Ethanol rows per batch present in ../shared/data (PROVENANCE.md); batch7 and batch10 absent.
+# Ethanol rows per batch in the eight exact UCI files; batch7 and batch10 absent.
 PRESENT_COUNTS = {1: 90, 2: 164, 3: 365, 4: 64, 5: 28, 6: 514, 8: 30, 9: 61}
 
 

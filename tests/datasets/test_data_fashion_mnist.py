@@ -1,4 +1,4 @@
-"""load_mnist(variant="fashion") on the real Fashion-MNIST files in ../shared/data/fashion_mnist."""
+"""load_mnist(variant="fashion") on the real Fashion-MNIST files (the tests' data folder)."""
 
 import gzip
 import os

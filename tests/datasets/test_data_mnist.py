@@ -1,4 +1,4 @@
-"""load_mnist on the real data in ../shared/data (both the IDX and the npz form)."""
+"""load_mnist on the real data (the tests' data folder; both the IDX and the npz form)."""
 
 import numpy as np
 import pytest
