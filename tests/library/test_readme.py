@@ -1,11 +1,11 @@
 """Every Python example in README.md runs as written (they contain their own assertions)."""
 
-import pathlib
 import re
 
 import pytest
+from helpers import ROOT
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
 EXAMPLES = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
 
 

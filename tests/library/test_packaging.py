@@ -5,15 +5,13 @@ setuptools) and installed without dependencies (the test environment's are used)
 
 import json
 import os
-import pathlib
 import re
 import subprocess
 import sys
 import zipfile
 
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from helpers import ROOT
 
 #: Run in the installed environment: every README example, as tests/test_readme.py does.
 README_EXAMPLES = """

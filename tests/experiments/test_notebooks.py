@@ -1,12 +1,11 @@
 """Every notebook in colab/ runs top to bottom (quick mode) and is committed without outputs."""
 
-import pathlib
-
 import nbformat
 import pytest
+from helpers import ROOT
 from nbclient import NotebookClient
 
-COLAB = pathlib.Path(__file__).resolve().parents[1] / "colab"
+COLAB = ROOT / "colab"
 NOTEBOOKS = sorted(COLAB.glob("*.ipynb"))
 
 
