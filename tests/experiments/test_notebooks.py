@@ -53,7 +53,7 @@ def test_the_install_cell_is_the_same_in_every_notebook():
 def test_the_install_cell_installs_from_a_wheel_or_the_repository(colab, wheel, expected,
                                                                   monkeypatch):
     """The cell's pip command on Colab and off it, with and without a wheel (pip itself is not
-    run; tests/test_packaging.py installs the built wheel for real)."""
+    run; tests/library/test_packaging.py installs the built wheel for real)."""
     import subprocess
     import sys
     import types

@@ -45,6 +45,8 @@ def _run_cases(backend, block_tensorflow):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+# slow: two fresh processes (TensorFlow, JAX), 14 cases of 200 steps each (about 17 s)
+@pytest.mark.slow
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="driven from the TensorFlow run of the suite (both backends in "
                            "subprocesses)")

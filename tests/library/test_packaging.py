@@ -13,7 +13,11 @@ import zipfile
 import pytest
 from helpers import ROOT
 
-#: Run in the installed environment: every README example, as tests/test_readme.py does.
+# slow: builds the wheel and the sdist, installs the wheel and runs its command and the README
+# examples in fresh processes (about 55 s)
+pytestmark = pytest.mark.slow
+
+#: Run in the installed environment: every README example, as tests/library/test_readme.py does.
 README_EXAMPLES = """
 import pathlib, re, sys
 text = pathlib.Path(sys.argv[1]).read_text(encoding="utf-8")
