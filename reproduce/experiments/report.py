@@ -10,7 +10,7 @@ and OUT/atlas/atlas.json (default OUT: results/); nothing is typed by hand. It w
   (`verdict_section`), the figures, the convolution study, the atlas's outcomes by normalization
   and horizon, and the history of the claim definitions with each version's counts.
 
-`tests/test_report.py` fails when the committed text differs from what this writes.
+`tests/experiments/test_report.py` fails when the committed text differs from what this writes.
 """
 
 from __future__ import annotations

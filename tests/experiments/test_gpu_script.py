@@ -5,17 +5,15 @@ packed as the device tool would bring them back."""
 
 import json
 import os
-import pathlib
 import subprocess
 import sys
 import tarfile
 
 import keras
 import pytest
+from helpers import ROOT
 
 from reproduce import __main__ as cli
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",

@@ -4,11 +4,9 @@ its refusal of a folder without results; benchmarks/bench_trainer.py's refusal o
 
 import importlib.util
 import json
-import pathlib
 
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from helpers import ROOT
 
 
 def load_module(name="figure_work"):

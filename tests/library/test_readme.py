@@ -1,12 +1,11 @@
 """Every Python example in README.md, on the documentation's home page and in the user guide
 (docs/guide/*.md) runs as written (they contain their own assertions)."""
 
-import pathlib
 import re
 
 import pytest
+from helpers import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 GUIDE = sorted((ROOT / "docs" / "guide").glob("*.md"))
 HOME = ROOT / "docs" / "index.md"

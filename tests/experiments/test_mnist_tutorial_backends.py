@@ -24,18 +24,17 @@ figures train, is checked where nothing accumulates: the first loss (`RTOL_FLOAT
 
 import json
 import os
-import pathlib
 import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
+from helpers import ROOT
+from helpers import python_without_tensorflow
 
 from reproduce.lab import mnist_trainer
 from reproduce.lab import mnist_tutorial as mt
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 STEPS = 20
 RATES = {"1e-3": 1e-3, "1e-2": 1e-2}
 #: float64 trainer against the float64 TF1 step, all 20 steps, both rates, relative. What
@@ -58,10 +57,10 @@ pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                                 reason="driven from the TensorFlow run of the suite (the other "
                                        "backends run in subprocesses)")
 
-#: Run in a subprocess: argv = [inputs.npz, output.json, resume folder].
+#: Run in a subprocess in which `import tensorflow` fails, as on the accelerator machine:
+#: argv = [inputs.npz, output.json, resume folder].
 BACKEND_RUN = r"""
 import json, pathlib, sys
-sys.modules["tensorflow"] = None  # as on the accelerator machine: `import tensorflow` fails
 import keras
 import numpy as np
 from reproduce.experiments import figure5_right  # imports without TensorFlow too
@@ -133,7 +132,7 @@ def assert_equals_reference(losses, reference, backend):
 
 def run_backend(backend, inputs_path, folder):
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "-c", BACKEND_RUN, str(inputs_path), "-", str(folder)],
+    done = subprocess.run(python_without_tensorflow(BACKEND_RUN, inputs_path, "-", folder),
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,12 +1,11 @@
 """Every notebook in colab/ runs top to bottom (quick mode) and is committed without outputs."""
 
-import pathlib
-
 import nbformat
 import pytest
+from helpers import ROOT
 from nbclient import NotebookClient
 
-COLAB = pathlib.Path(__file__).resolve().parents[1] / "colab"
+COLAB = ROOT / "colab"
 NOTEBOOKS = sorted(COLAB.glob("*.ipynb"))
 
 
@@ -54,7 +53,7 @@ def test_the_install_cell_is_the_same_in_every_notebook():
 def test_the_install_cell_installs_from_a_wheel_or_the_repository(colab, wheel, expected,
                                                                   monkeypatch):
     """The cell's pip command on Colab and off it, with and without a wheel (pip itself is not
-    run; tests/test_packaging.py installs the built wheel for real)."""
+    run; tests/library/test_packaging.py installs the built wheel for real)."""
     import subprocess
     import sys
     import types

@@ -15,9 +15,13 @@ import keras
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="tf.distribute strategies exist only on the TensorFlow backend"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        keras.backend.backend() != "tensorflow", reason="tf.distribute strategies exist only on the TensorFlow backend"
+    ),
+    # slow: four fresh TensorFlow processes (one device, two replicas, two workers; about 22 s)
+    pytest.mark.slow,
+]
 
 WORKER = pathlib.Path(__file__).parent / "distributed" / "worker.py"
 TIMEOUT_S = 240

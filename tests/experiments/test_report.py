@@ -2,18 +2,15 @@
 docs/results.md are exactly what `python -m reproduce report` writes from results/; and the
 layout check that every figure passes finds what it should."""
 
-import pathlib
-
 import matplotlib
 import pytest
+from helpers import ROOT
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from reproduce.lab import plotting  # noqa: E402
 from reproduce.experiments import report  # noqa: E402
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

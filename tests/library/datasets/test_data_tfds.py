@@ -149,6 +149,8 @@ def assert_same_arrays(got, expected):
         np.testing.assert_array_equal(y_got, y_expected)
 
 
+# slow: TFDS's own builder prepares MNIST from the IDX files first (about 30 s)
+@pytest.mark.slow
 def test_load_mnist_from_tfds_equals_the_idx_files(shared_data_dir, mnist_tfds_dir):
     from_tfds = load_mnist(mnist_tfds_dir, source="tfds", download=False)
     assert_same_arrays(from_tfds, load_mnist(shared_data_dir))
@@ -158,6 +160,8 @@ def test_load_mnist_from_tfds_equals_the_idx_files(shared_data_dir, mnist_tfds_d
     assert not np.array_equal(stored[1], from_tfds[0][1])
 
 
+# slow: TFDS's own builder prepares MNIST from the IDX files first (about 30 s)
+@pytest.mark.slow
 def test_load_mnist_from_tfds_checks_the_order(mnist_tfds_dir, monkeypatch):
     """A TFDS that stored the examples in another order fails the content MD5, not silently."""
     monkeypatch.setattr(overparam_tfds, "_idx_order", lambda n, split: np.arange(n))
@@ -165,6 +169,8 @@ def test_load_mnist_from_tfds_checks_the_order(mnist_tfds_dir, monkeypatch):
         load_mnist(mnist_tfds_dir, source="tfds", download=False)
 
 
+# slow: TFDS's own builder prepares Fashion-MNIST from the IDX files (about 30 s)
+@pytest.mark.slow
 def test_load_fashion_mnist_from_tfds_equals_the_idx_files(shared_data_dir, tmp_path):
     prepare_tfds_from_idx("fashion_mnist", shared_data_dir / "fashion_mnist", tmp_path / "tfds",
                           tmp_path / "idx")
@@ -184,6 +190,8 @@ def test_load_mnist_source_arguments_are_checked(tmp_path):
         load_mnist(tmp_path, source="tfds", file_format="idx")
 
 
+# slow: TFDS's own builder prepares MNIST from the IDX files first (about 30 s)
+@pytest.mark.slow
 def test_the_tutorial_data_from_tfds_equals_the_files(shared_data_dir, mnist_tfds_dir):
     """Figure 5-right's loader, as the Colab notebook calls it (mnist_source="tfds")."""
     from reproduce.lab import mnist_tutorial

@@ -20,6 +20,8 @@ import types
 
 import pytest
 from rich.cells import cell_len
+from helpers import ROOT
+from helpers import reproduce_command
 from rich.console import Console
 
 import reproduce
@@ -29,8 +31,6 @@ from reproduce.lab import configs
 from reproduce.lab import progress
 from reproduce.lab import run_store
 from tf_overparam.datasets import DataNotFoundError
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def offline_env(tmp_path, **extra):
@@ -43,10 +43,6 @@ def offline_env(tmp_path, **extra):
            "PYTHONUNBUFFERED": "1", **extra}
     env.pop(run_store.KILL_AFTER_SAVES, None)
     return env, empty
-
-
-def reproduce_command(*args):
-    return [sys.executable, "-m", "reproduce", *map(str, args)]
 
 
 # ---- --help and the figure table ---------------------------------------------------------------

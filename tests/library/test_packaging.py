@@ -5,18 +5,20 @@ setuptools) and installed without dependencies (the test environment's are used)
 
 import json
 import os
-import pathlib
 import re
 import subprocess
 import sys
 import zipfile
 
 import pytest
+from helpers import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+# slow: builds the wheel and the sdist, installs the wheel and runs its command and the README
+# examples in fresh processes (about 55 s)
+pytestmark = pytest.mark.slow
 
 #: Run in the installed environment: every example of the README, the documentation's home page
-#: and the user guide, as tests/test_readme.py does.
+#: and the user guide, as tests/library/test_readme.py does.
 README_EXAMPLES = """
 import pathlib, re, sys
 for path in sys.argv[1:]:

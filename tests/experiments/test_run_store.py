@@ -3,19 +3,13 @@ recomputed; a figure killed with SIGKILL resumes to the same results as an unint
 
 import json
 import os
-import pathlib
-import signal
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from helpers import kill_and_rerun
 
-from reproduce.lab import run_store
 from reproduce.lab.regression import FullBatchRun
 from reproduce.lab.run_store import RunStore
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 class _Model:
@@ -136,31 +130,18 @@ def test_a_garbage_optimum_gets_the_projects_message_and_one_warning(tmp_path, c
     assert capsys.readouterr().out == ""  # ... and not printed a second time
 
 
-def _reproduce(out, data_dir, kill_after=None):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env.pop(run_store.KILL_AFTER_SAVES, None)
-    if kill_after:
-        env[run_store.KILL_AFTER_SAVES] = str(kill_after)
-    return subprocess.run([sys.executable, "-m", "reproduce", "figure4_right", "--quick",
-                           "--out", str(out), "--data-dir", str(data_dir)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
-
-
 def test_kill_9_in_the_middle_then_rerun_gives_the_uninterrupted_results(tmp_path,
                                                                          shared_data_dir):
-    killed = _reproduce(tmp_path / "killed", shared_data_dir, kill_after=2)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    stored = [p for p in (tmp_path / "killed" / "_runs").glob("*.npz")
-              if not p.name.startswith("optimum")]
-    assert len(stored) == 2  # two of the three runs finished before the kill
-    assert not list((tmp_path / "killed").rglob(".*.tmp"))  # every write finished or none
-    figure = tmp_path / "killed" / "figure4_right"  # no result yet, only the interim record
-    assert not (figure / "figure4_right.json").exists()
-    assert json.loads((figure / "figure4_right.partial.json").read_text())["complete"] is False
-    resumed = _reproduce(tmp_path / "killed", shared_data_dir)
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
-    straight = _reproduce(tmp_path / "straight", shared_data_dir)
-    assert straight.returncode == 0, straight.stderr[-2000:]
+    def what_the_kill_left(killed):
+        stored = [p for p in (killed / "_runs").glob("*.npz") if not p.name.startswith("optimum")]
+        assert len(stored) == 2  # two of the three runs finished before the kill
+        figure = killed / "figure4_right"  # no result yet, only the interim record
+        assert not (figure / "figure4_right.json").exists()
+        assert json.loads((figure / "figure4_right.partial.json").read_text())["complete"] is False
+
+    # Killed (SIGKILL) after two saved runs, no half-written file; resumed; run uninterrupted.
+    kill_and_rerun(("figure4_right", "--quick", "--data-dir", shared_data_dir), tmp_path,
+                   kill_after=2, env={"TF_CPP_MIN_LOG_LEVEL": "3"}, after_kill=what_the_kill_left)
     a = json.loads((tmp_path / "killed" / "figure4_right" / "figure4_right.json").read_text())
     b = json.loads((tmp_path / "straight" / "figure4_right" / "figure4_right.json").read_text())
     assert a["results"] == b["results"]

@@ -4,21 +4,14 @@ with SIGKILL on JAX without TensorFlow, resumed, and compared with an uninterrup
 
 import json
 import math
-import os
-import pathlib
-import signal
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
+from helpers import kill_and_rerun
 
 from reproduce.experiments import atlas_claims
-from reproduce.lab import run_store
 from reproduce.lab import selection
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 NAN = float("nan")
 
 # Relative gaps (optimum 0, zero-predictor loss 1: a loss is its relative gap), every 10 steps.
@@ -223,32 +216,16 @@ def test_settings_that_select_the_same_runs_count_once():
 # python -m reproduce atlas --quick on the real data
 # --------------------------------------------------------------------------------------------
 
-WITHOUT_TENSORFLOW = ("import runpy, sys; sys.modules['tensorflow'] = None; "
-                      "sys.argv = ['reproduce'] + sys.argv[1:]; "
-                      "runpy.run_module('reproduce', run_name='__main__', alter_sys=True)")
-
-
-def _atlas_on_jax(out, data_dir, kill_after=None):
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
-    env.pop(run_store.KILL_AFTER_SAVES, None)
-    if kill_after:
-        env[run_store.KILL_AFTER_SAVES] = str(kill_after)
-    return subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, "atlas", "--quick",
-                           "--out", str(out), "--data-dir", str(data_dir)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
-
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="driven from the TensorFlow run of the suite")
 def test_atlas_quick_on_jax_killed_resumes_to_the_uninterrupted_results(tmp_path,
                                                                         shared_data_dir):
-    killed = _atlas_on_jax(tmp_path / "killed", shared_data_dir, kill_after=12)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    assert not list((tmp_path / "killed").rglob(".*.tmp"))
-    resumed = _atlas_on_jax(tmp_path / "killed", shared_data_dir)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    straight = _atlas_on_jax(tmp_path / "straight", shared_data_dir)
-    assert straight.returncode == 0, straight.stderr[-3000:]
+    # On JAX with `import tensorflow` failing: killed (SIGKILL) after 12 saved runs, no
+    # half-written file; resumed in the same folder; run uninterrupted into another.
+    _, resumed, straight = kill_and_rerun(
+        ("atlas", "--quick", "--data-dir", shared_data_dir), tmp_path, kill_after=12,
+        env={"KERAS_BACKEND": "jax"}, block_tensorflow=True)
     a, b = (json.loads((tmp_path / name / "atlas" / "atlas.json").read_text())
             for name in ("killed", "straight"))
     assert a["versions"]["keras_backend"] == "jax"

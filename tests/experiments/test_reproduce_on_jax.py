@@ -3,28 +3,18 @@ accelerator machine (which has JAX but no TensorFlow), against the same figure o
 
 import json
 import os
-import pathlib
-import subprocess
-import sys
 
 import keras
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-#: Runs `python -m reproduce ARGS` with `import tensorflow` failing.
-WITHOUT_TENSORFLOW = ("import runpy, sys; sys.modules['tensorflow'] = None; "
-                      "sys.argv = ['reproduce'] + sys.argv[1:]; "
-                      "runpy.run_module('reproduce', run_name='__main__', alter_sys=True)")
+from helpers import run_reproduce
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="driven from the TensorFlow run of the suite (compares both)")
 def test_figure3_quick_on_jax_without_tensorflow(tmp_path, shared_data_dir):
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
-    done = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, "figure3", "--quick",
-                           "--out", str(tmp_path / "jax"), "--data-dir", str(shared_data_dir)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    done = run_reproduce("figure3", "--quick", "--out", tmp_path / "jax",
+                         "--data-dir", shared_data_dir, env={"KERAS_BACKEND": "jax"},
+                         block_tensorflow=True)
     assert done.returncode == 0, done.stderr[-3000:]
     on_jax = json.loads((tmp_path / "jax" / "figure3" / "figure3.json").read_text())
     assert on_jax["versions"]["keras_backend"] == "jax"
@@ -54,10 +44,9 @@ def test_conv_overparam_quick_on_jax_without_tensorflow(tmp_path, shared_data_di
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("Fashion-MNIST not found under CI")
         pytest.skip("Fashion-MNIST not found")
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
-    done = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, "conv_overparam", "--quick",
-                           "--out", str(tmp_path), "--data-dir", str(shared_data_dir)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    done = run_reproduce("conv_overparam", "--quick", "--out", tmp_path,
+                         "--data-dir", shared_data_dir, env={"KERAS_BACKEND": "jax"},
+                         block_tensorflow=True)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((tmp_path / "conv_overparam" / "conv_overparam.json").read_text())
     assert summary["backend"] == "jax"
