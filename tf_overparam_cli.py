@@ -32,26 +32,63 @@ class Part(NamedTuple):
 
     shows: str       # one line: what it shows
     full_time: str   # measured with the full settings on the project's 2-core CPU, empty run store
+    question: str    # what a reader learns from it, in a sentence or two
+    example: str     # a command beyond the defaults (arguments after `reproduce`)
+    page: str        # its page in the documentation (docs/)
 
 
 #: name -> Part, in the order `all` runs them (cheap and data-free first).
 PARTS = {
-    "theory": Part("Sections 3 and 7, Claim 1, Theorem 2, computed (no data needed)", "23 s"),
-    "figure2": Part("the end-to-end rule (Eq. 11) emulates deep GD; width 1 vs 100 (Ethanol)",
-                    "167 s"),
-    "figure3": Part("l2 vs l4 regression at depths 1, 2, 3: depth accelerates l4 (Ethanol)",
-                    "203 s"),
-    "figure4_left": Part("depth-3 GD against AdaGrad and AdaDelta, l4 (Ethanol)", "113 s"),
-    "figure4_right": Part("Adam with and without depth, l4 (Ethanol)", "42 s"),
-    "figure5_left": Part("near-zero vs identity initialization at depths 4 and 8 (Ethanol)",
-                         "167 s"),
-    "figure5_right": Part("the MNIST convnet with overparameterized dense layers (any backend)",
-                          "4 models × 5 seeds: 11 min per run, 70 for the emulated model"),
-    "conv_overparam": Part("beyond the paper: overparameterized convolutions, MNIST and "
-                           "Fashion-MNIST, 3 seeds, 600 steps", "31 min (on a shared CPU)"),
-    "atlas": Part("every regression claim over normalizations, selection rules, horizons, grids",
-                  "46 min after the figures (reuses their runs)"),
+    "theory": Part(
+        "Sections 3 and 7, Claim 1, Theorem 2, computed (no data needed)", "23 s",
+        "Why depth acts as a preconditioner: the end-to-end update (Eq. 9/11), the Kronecker "
+        "form of Claim 1, and Theorem 2's proof that no regularizer yields it, each computed.",
+        "theory --set claim1.depths=[1,2,4]", "theory.md"),
+    "figure2": Part(
+        "the end-to-end rule (Eq. 11) emulates deep GD; width 1 vs 100 (Ethanol)", "167 s",
+        "Does the end-to-end rule on a shallow model follow actual gradient descent on a deep "
+        "one? Compares both loss curves, narrow and wide hidden layers, l2 and l4.",
+        "figure2 --set steps=10000 --set seeds=[0,1]", "regression_figures.md"),
+    "figure3": Part(
+        "l2 vs l4 regression at depths 1, 2, 3: depth accelerates l4 (Ethanol)", "203 s",
+        "The paper's main experiment: with each depth's best learning rate, does depth speed up "
+        "gradient descent for l4 regression (and not for l2)?",
+        "figure3 --set steps=25000 --set losses=[4]", "regression_figures.md"),
+    "figure4_left": Part(
+        "depth-3 GD against AdaGrad and AdaDelta, l4 (Ethanol)", "113 s",
+        "Is depth's acceleration more than a well-tuned adaptive method gives a shallow model?",
+        "figure4_left --set seeds=[0]", "regression_figures.md"),
+    "figure4_right": Part(
+        "Adam with and without depth, l4 (Ethanol)", "42 s",
+        "Does depth still accelerate when the optimizer is Adam instead of plain GD?",
+        "figure4_right --set learning_rate=0.0005", "regression_figures.md"),
+    "figure5_left": Part(
+        "near-zero vs identity initialization at depths 4 and 8 (Ethanol)", "167 s",
+        "How depth 8 and the identity initialization change the picture: where deeper stops "
+        "helping.",
+        "figure5_left --set steps=50000", "regression_figures.md"),
+    "figure5_right": Part(
+        "the MNIST convnet with overparameterized dense layers (any backend)",
+        "4 models × 5 seeds: 11 min per run, 70 for the emulated model",
+        "Beyond linear models: does overparameterizing a convnet's dense layers speed up its "
+        "training on MNIST, and does the end-to-end rule emulate it?",
+        "figure5_right --backend jax --set seeds=2", "figure5_right.md"),
+    "conv_overparam": Part(
+        "beyond the paper: overparameterized convolutions, MNIST and "
+        "Fashion-MNIST, 3 seeds, 600 steps", "31 min (on a shared CPU)",
+        "Beyond the paper: the same question for convolution kernels (OverparamConv2D), with "
+        "the trained model collapsed back to plain Keras layers.",
+        "conv_overparam --set \"datasets=['mnist']\" --set seeds=[0]", "convolutions.md"),
+    "atlas": Part(
+        "every regression claim over normalizations, selection rules, horizons, grids",
+        "46 min after the figures (reuses their runs)",
+        "How robust is each of the paper's regression claims to the settings the paper leaves "
+        "open? Each claim's verdict in every cell, with its definition.",
+        "atlas --set horizons=[25000,100000]", "atlas.md"),
 }
+
+#: Where a part's help points: the documentation site, built from docs/ (mkdocs.yml).
+DOCS = "the documentation (docs/{page}; `mkdocs serve` in a checkout shows the site)"
 
 
 def parts_table() -> str:
@@ -61,6 +98,34 @@ def parts_table() -> str:
              for name, part in PARTS.items()]
     return ("figures (times measured with the full settings on a 2-core CPU; --quick runs "
             "each in seconds):\n" + "\n".join(lines))
+
+
+def part_help(prog: str, name: str) -> str:
+    """One part's help: what it shows and answers, its time, example commands, its docs page."""
+    part = PARTS[name]
+    return "\n".join([
+        f"{prog} {name}: {part.shows}", "",
+        textwrap.fill(part.question, 79), "",
+        f"time with the full settings on a 2-core CPU: {part.full_time}; with --quick: seconds",
+        "examples:",
+        f"  {prog} {name} --quick            tiny settings, to see it work",
+        f"  {prog} {name} --show-config      every setting, as JSON",
+        f"  {prog} {part.example}",
+        f"docs: {DOCS.format(page=part.page)}",
+        f"all options: {prog} --help"])
+
+
+class PartHelp(argparse.Action):
+    """-h/--help: the part's own help after one FIGURE, the command's help otherwise."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show this help (after one FIGURE: that figure's help) and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        named = [n for n in getattr(namespace, "figure", None) or [] if n in PARTS]
+        print(part_help(parser.prog, named[0]) if len(named) == 1 else parser.format_help())
+        parser.exit()
 
 
 # ---- the reproduce options, their checks and the exit status ------------------------------------
@@ -81,6 +146,8 @@ EPILOG = (parts_table() + "\n  all            every part above, in this order, t
           "\n(a bare word is a string), KEY may be dotted into a mapping (adam.learning_rate)."
           "\nExamples:\n  reproduce figure3 --set steps=25000 --set learning_rates=[1e-3,1e-2]"
           "\n  reproduce figure5_right figure4_right --backend jax --set figure5_right:seeds=2"
+          "\n\nOne figure's help (what it answers, its time, examples, its docs page):"
+          "\n  reproduce figure3 --help"
           "\n\n" + textwrap.fill(EXIT_STATUS_TEXT, 79))
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -88,7 +155,8 @@ SINGLE = ("all", "report")  # names that stand alone
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of the reproduce command (every way of starting it)."""
+    """The options of the reproduce command (every way of starting it); made with add_help=False."""
+    parser.add_argument("-h", "--help", action=PartHelp)
     parser.add_argument("figure", nargs="+", choices=["all", *PARTS, "report"], metavar="FIGURE",
                         help="one or more of the figures listed below, all, or report")
     parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for CI")
@@ -112,7 +180,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def reproduce_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=textwrap.fill(DESCRIPTION, 79),
-                                     epilog=EPILOG,
+                                     epilog=EPILOG, add_help=False,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     return parser
@@ -280,15 +348,27 @@ def info(data_dir=None) -> str:
     return "\n".join(lines)
 
 
+TOP_EPILOG = ("examples:"
+              "\n  tf-overparam list                          the figures, what each shows, times"
+              "\n  tf-overparam reproduce figure3 --quick     Figure 3 in seconds, into results_quick/"
+              "\n  tf-overparam reproduce figure3             Figure 3 as in the paper (minutes)"
+              "\n  tf-overparam reproduce figure3 --help      what Figure 3 answers, its settings"
+              "\n  tf-overparam info                          versions, devices, data found"
+              "\n\ndocs: " + DOCS.format(page="guide/cli.md") + "\n\n"
+              + textwrap.fill(EXIT_STATUS_TEXT, 79))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tf-overparam", description="Depth-N overparameterized Keras layers (Arora, "
-        "Cohen & Hazan, ICML 2018): reproduce the paper's figures, list them, describe this "
-        "installation.", epilog=textwrap.fill(EXIT_STATUS_TEXT, 79))
+        prog="tf-overparam", description=textwrap.fill(
+            "Depth-N overparameterized Keras layers (Arora, Cohen & Hazan, ICML 2018): "
+            "reproduce the paper's figures, list them, describe this installation.", 79),
+        epilog=TOP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     reproduce = commands.add_parser(
         "reproduce", help="reproduce a figure (or all) into OUT/<figure>/",
-        description=textwrap.fill(DESCRIPTION, 79), epilog=EPILOG,
+        description=textwrap.fill(DESCRIPTION, 79), epilog=EPILOG, add_help=False,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(reproduce)
     commands.add_parser("list", help="each figure: what it shows and its measured time")
@@ -303,7 +383,7 @@ def main(argv=None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "list":
-        print(parts_table())
+        print(parts_table() + "\none figure's help: tf-overparam reproduce FIGURE --help")
     elif args.command == "info":
         print(info(args.data_dir))
     else:

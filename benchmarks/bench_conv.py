@@ -1,4 +1,4 @@
-"""OverparamConv2D benchmark (issue 14): training-step and inference-step time ratios.
+"""OverparamConv2D benchmark: training-step and inference-step time ratios.
 
     python benchmarks/bench_conv.py [--rounds 7] [--steps 20] [--batch 64]
 

@@ -1,4 +1,4 @@
-"""Core benchmarks (issue 2): ratios measured side by side in one run.
+"""Core benchmarks: ratios measured side by side in one run.
 
     python benchmarks/bench_core.py [--rounds 5] [--jit {auto,on,off}]
 

@@ -1,4 +1,4 @@
-"""MNIST tutorial benchmark (issue 5): training-step time, overparameterized against original.
+"""MNIST tutorial benchmark: training-step time, overparameterized against original.
 
     python benchmarks/bench_mnist.py [--rounds 7] [--steps 50] [--jit {off,on,both}] [--data-dir DIR]
 

@@ -6,7 +6,7 @@ is there), for 1 configuration and for a batch of 10 learning rates:
 
 - `tf_overparam.fullbatch.train` on TensorFlow (this process) and on JAX (a worker process:
   Keras fixes its backend per process), float32 and "mixed" precision;
-- the trainer as it was before the restructure (`tf_overparam/trainer.py` at commit 99ed0c0,
+- the previous trainer (`tf_overparam/trainer.py` at commit 99ed0c0,
   read from git), on TensorFlow: the "no regression" reference;
 - a hand-written JAX loop: `jax.jit` + `lax.scan`, autograd, float32, `jax.vmap` over the 10
   learning rates (in the JAX worker);
@@ -131,7 +131,7 @@ def model_fit(X, y, epochs=60):
 
 
 def legacy_module():
-    """tf_overparam/trainer.py as it was before the restructure, from git (None if unavailable)."""
+    """The previous trainer, tf_overparam/trainer.py at LEGACY_COMMIT, from git (None if unavailable)."""
     try:
         source = subprocess.run(["git", "show", f"{LEGACY_COMMIT}:tf_overparam/trainer.py"],
                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout

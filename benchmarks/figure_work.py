@@ -1,6 +1,6 @@
 """Benchmark: the arithmetic the regression figures and the atlas do, and the time floor it sets.
 
-Issue 12 asks for the five regression figures in ≤ 300 s and the atlas in ≤ 20 minutes on the
+The goal: the five regression figures in ≤ 300 s and the atlas in ≤ 20 minutes on the
 2-core CPU. Both are far above what the trainer delivers, and the question is how far any loop
 could go. This reads the committed results (every trainer run each JSON records, each counted
 once: the figures and the atlas share runs), counts the configuration-iterations that touch X

@@ -7,7 +7,7 @@
 #       Here, where pip works: the Keras wheel (the installed version), namex and optree for
 #       CPython 3.12 manylinux x86_64 into .whl/, this package's wheel too, and the data
 #       (mnist, gas_sensor_drift, gas_sensor_drift_reconstructed from $TF_OVERPARAM_DATA_DIR,
-#       default ../shared/data) into .gpu_data/. Both folders are git-ignored.
+#       which must be set) into .gpu_data/. Both folders are git-ignored.
 #   bash scripts/gpu_reproduce.sh run [FIGURE ...] [OPTIONS of python -m reproduce]
 #       On the accelerator (carry [".whl", ".gpu_data"]): installs the wheels into /tmp/site if
 #       keras is missing, then runs `python -m reproduce FIGURE ... --backend jax --data-dir
@@ -41,7 +41,7 @@ case "$command" in
       --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
       --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d .whl "keras==$KERAS_VERSION" namex optree
     $PIP wheel . --no-deps --no-build-isolation -w .whl
-    DATA="${TF_OVERPARAM_DATA_DIR:-../shared/data}"
+    DATA="${TF_OVERPARAM_DATA_DIR:?set TF_OVERPARAM_DATA_DIR to the data folder (gas_sensor_drift/, mnist/)}"
     mkdir -p .gpu_data
     for name in mnist gas_sensor_drift gas_sensor_drift_reconstructed; do
       if [ -d "$DATA/$name" ]; then cp -r "$DATA/$name" .gpu_data/; else echo "warning: $DATA/$name not found" >&2; fi

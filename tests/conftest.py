@@ -1,4 +1,9 @@
-"""Shared test fixtures: the real-data location (oracles live in numpy_oracles.py)."""
+"""Shared test fixtures, for tests/library/ and tests/experiments/: the real-data location.
+
+Shared helpers live beside this file and are imported by name from every folder (this folder is
+on `sys.path` once this conftest.py is loaded): `helpers` (subprocesses without TensorFlow,
+`python -m reproduce`, the kill-and-rerun harness) and `numpy_oracles` (the paper's formulas in
+numpy)."""
 
 import os
 import pathlib
@@ -15,12 +20,18 @@ os.environ.setdefault("TFDS_DATA_DIR", tempfile.mkdtemp(prefix="tf_overparam_tfd
 
 @pytest.fixture(scope="session")
 def shared_data_dir():
-    """The real data root (gas_sensor_drift/, mnist/): $TF_OVERPARAM_DATA_DIR or ../shared/data."""
-    candidates = [os.environ.get("TF_OVERPARAM_DATA_DIR")]
-    candidates.append(pathlib.Path(__file__).resolve().parents[2] / "shared" / "data")
-    for candidate in candidates:
-        if candidate and pathlib.Path(candidate).is_dir():
-            return pathlib.Path(candidate)
-    if os.environ.get("CI") == "true":
-        pytest.fail("real data not found under CI: set TF_OVERPARAM_DATA_DIR or provide ../shared/data")
-    pytest.skip("real data not found: set TF_OVERPARAM_DATA_DIR to a folder with gas_sensor_drift/ and mnist/")
+    """The real data root holding gas_sensor_drift/ and mnist/.
+
+    $TF_OVERPARAM_DATA_DIR if set, else ../shared/data next to the checkout. Skips when absent,
+    except under CI (CI=true), where missing data is a failure, not a skip.
+    """
+    env = os.environ.get("TF_OVERPARAM_DATA_DIR", "").strip()
+    root = pathlib.Path(env) if env else (
+        pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
+    if (root / "gas_sensor_drift").is_dir() and (root / "mnist").is_dir():
+        return root
+    message = (f"real data not found at {root}: set TF_OVERPARAM_DATA_DIR to a folder holding "
+               "gas_sensor_drift/ and mnist/")
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)

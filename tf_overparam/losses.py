@@ -9,6 +9,8 @@ from keras.src.losses.loss import squeeze_or_expand_to_same_rank
 from tf_overparam._validation import validate_p
 from tf_overparam.ops.lp import lp_loss
 
+__all__ = ["LpLoss"]
+
 
 @keras.saving.register_keras_serializable(package="tf_overparam")
 class LpLoss(keras.losses.Loss):
@@ -29,7 +31,7 @@ class LpLoss(keras.losses.Loss):
         name: loss name.
         dtype: loss computation dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> LpLoss(4)(np.array([[1.0]]), np.array([[3.0]]))  # (1/4)·2⁴ = 4.0
     """

@@ -1,7 +1,7 @@
 """The paper's theory as reusable numerical objects (Section 3, Claim 1, Theorem 2).
 
 Arora, Cohen & Hazan (ICML 2018). What a user of the library can reuse to examine the end-to-end
-rule; the figures that use these live in `reproduce/theory.py`.
+rule; the figures that use these live in `reproduce/experiments/theory.py`.
 
 - `end_to_end_field`: F = P(∇L) (Eq. 9; Eq. 11 / Eq. 13 for a single output) in float64 NumPy.
 - Section 3, Observation 1: `observation1_decomposition` splits a step of gradient descent on
@@ -25,6 +25,8 @@ from keras import ops
 
 from tf_overparam.fullbatch import backend
 from tf_overparam.ops import end_to_end_direction
+
+__all__ = ["CURVE_SEGMENTS", "claim1_eigenvalues", "end_to_end_field", "gamma_curve", "kronecker_preconditioner", "lemma3_segment_values", "lemma3_value", "line_integral_around_gamma", "observation1_decomposition", "orthonormal_pair", "psd_matrix_power", "vec"]
 
 # --------------------------------------------------------------------------------------------
 # Shared helpers
@@ -216,8 +218,10 @@ def line_integral_around_gamma(gradient_fn, direction, normal, inner_radius, out
 
     Args:
         gradient_fn: φ, maps points (n, d) to vectors (n, d) (numpy, float64).
-        direction, normal: e and f of `gamma_curve`.
-        inner_radius, outer_radius: r < R.
+        direction: e of `gamma_curve`.
+        normal: f of `gamma_curve`.
+        inner_radius: r < R.
+        outer_radius: R.
         depth: N.
         num_nodes: Gauss–Legendre nodes per segment.
 

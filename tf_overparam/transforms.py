@@ -16,6 +16,8 @@ from tf_overparam.layers.overparam_dense import OverparamDense
 from tf_overparam._validation import validate_depth
 from tf_overparam._validation import validate_hidden_units
 
+__all__ = ["collapse", "overparameterize"]
+
 # Arguments that carry over unchanged to OverparamDense / OverparamConv2D and back.
 _SHARED_ARGUMENTS = (
     "units",
@@ -165,7 +167,7 @@ def overparameterize(model, depth=2, hidden_units=None, kernel_initializer=None,
     Returns:
         A new, built, uncompiled model.
 
-    Example:
+    Examples:
         >>> deep = overparameterize(model, depth=2)
         >>> deep.compile(optimizer="sgd", loss="mse"); deep.fit(x, y)
         >>> deployed = collapse(deep)  # same predictions, plain Dense layers
@@ -211,7 +213,7 @@ def collapse(model):
     Returns:
         A new, built, uncompiled model with the same architecture as before `overparameterize`.
 
-    Example:
+    Examples:
         >>> shallow = collapse(deep_model)
         >>> shallow.compile(optimizer=EndToEndSGD(1e-3, depth=3), loss=LpLoss(4))
     """

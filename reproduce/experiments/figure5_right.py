@@ -19,13 +19,13 @@ run only, "overparameterized_l2_all" (the same with the L2 term on the new matri
 sensitivity check of that one choice the paper leaves open. Same seed, same data order.
 An interrupted run resumes from each model's last checkpoint (every 500 steps).
 
-"emulated" (issue 13): the original convnet, same initial weights, trained by the end-to-end rule
+"emulated": the original convnet, same initial weights, trained by the end-to-end rule
 of depth 2 on its two dense kernels (`mnist_tutorial.make_end_to_end_optimizer`: EndToEndSGD,
 TF1 momentum on the preconditioned direction, conv kernels and biases plain TF1 momentum), the L2
-term kept in the loss. In the full run since issue 13 asks for its seeds, though it is the slow
+term kept in the loss. In the full run with its seeds, though it is the slow
 one: ≈0.49 s/step on TensorFlow on 2 idle cores (one 3,136×512 SVD per step), ≈70 min a seed.
 
-Seeds: `CONFIG["seeds"]` (a count n: seeds SEED + k, k = 0 … n−1; or a list of k), 5 (issue 13;
+Seeds: `CONFIG["seeds"]` (a count n: seeds SEED + k, k = 0 … n−1; or a list of k), 5 (
 on an idle 2-core CPU about 11 min per run of the three others, 70 of the emulated variant: 20
 runs, ≈8.5 h), 1 with --quick. k = 0 writes `<model>/`,
 k ≥ 1 `<model>_seed<k>/`. The JSON adds "by_seed" and "over_seeds" (median, min, max of every
@@ -41,7 +41,6 @@ differ between backends).
 from __future__ import annotations
 
 import numbers
-import os
 import pathlib
 import sys
 import time
@@ -63,10 +62,10 @@ CONFIG = {
     "checkpoint_every": 500,
     "seed": tutorial.SEED,
     # Seeds SEED + k, k = 0 … seeds − 1 (or a list of k); k = 0 writes <out>/<model>, k ≥ 1
-    # <out>/<model>_seed<k>. Five (issue 13): one seed cannot tell acceleration from noise.
+    # <out>/<model>_seed<k>. Five: one seed cannot tell acceleration from noise.
     "seeds": 5,
     "jit_compile": False,  # XLA measured 2x slower per step on the CPU (benchmarks/bench_mnist.py)
-    # Every variant, the emulated one too (issue 13 asks for its seeds), though on a 2-core CPU it
+    # Every variant, the emulated one too, though on a 2-core CPU it
     # takes 0.49 s/step on TensorFlow (one 3,136×512 SVD per step), about 70 minutes a seed.
     "models": ["original", "overparameterized", "overparameterized_l2_all", "emulated"],
     # Every model is drawn as its median over seeds (band: min–max); these also get the raw
@@ -126,16 +125,12 @@ def build(name, seed):
     return model
 
 
-def data_provenance(data_dir, data, source="files") -> dict:
-    """What MNIST was trained on: where from, and the split sizes (the loader verified shapes,
-    dtype, labels and the published MD5s of the uncompressed content)."""
-    from tf_overparam.datasets import DATA_DIR_ENV_VAR
-
+def data_provenance(data, source="files") -> dict:
+    """What MNIST was trained on: the data by what it is (files or TFDS; the loader verified shapes,
+    dtype, labels and the published MD5s of the uncompressed content) and the split sizes."""
     return {
         "dataset": "MNIST (LeCun, Cortes, Burges)",
         "source": source,
-        "data_dir": data_dir or (os.environ.get(DATA_DIR_ENV_VAR) if source == "files" else None)
-        or ("cache or download" if source == "files" else "the TFDS default"),
         "split": {part: int(len(arrays[1])) for part, arrays in data.items() if isinstance(arrays, tuple)},
         "scaling": "(x - 127.5) / 255",
         "validation": "first 5,000 training images",
@@ -267,7 +262,7 @@ def prepare(config, data_dir, store, out_dir, mnist_source="files", stop_after=N
         raise FileNotFoundError(f"summary_only: {out_dir} does not exist, so there are no runs to summarize")
     data = tutorial.load_tutorial_data(data_dir, source=mnist_source)
     context = {"out_dir": out_dir, "data": data, "stop_after": stop_after, "summary_only": summary_only,
-               "provenance": data_provenance(data_dir, data, mnist_source)}
+               "provenance": data_provenance(data, mnist_source)}
     if summary_only and not any(run.complete() for run in runs(config, context, {}).values()):
         raise FileNotFoundError(f"summary_only: no complete run of {config['models']} in {out_dir}")
     return context

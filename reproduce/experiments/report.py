@@ -4,11 +4,13 @@ Every number and every "what decides it" sentence below is computed from OUT/<fi
 and OUT/atlas/atlas.json (default OUT: results/); nothing is typed by hand. It writes
 
 - the README's verdict section, between the lines `<!-- verdicts:begin -->` and
-  `<!-- verdicts:end -->` of ./README.md;
-- docs/results.md, the results page: every claim with its numbers, the atlas's outcomes by
-  normalization and horizon, and the history of the claim definitions with each version's counts.
+  `<!-- verdicts:end -->` of ./README.md: a short table, one row per claim with its verdict at the
+  figures' setting and the atlas's counts (`readme_section`);
+- docs/results.md, the results page: the full verdict table with every claim's numbers
+  (`verdict_section`), the figures, the convolution study, the atlas's outcomes by normalization
+  and horizon, and the history of the claim definitions with each version's counts.
 
-`tests/test_report.py` fails when the committed text differs from what this writes.
+`tests/experiments/test_report.py` fails when the committed text differs from what this writes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ..lab.records import write_atomically
 
 BEGIN, END = "<!-- verdicts:begin -->", "<!-- verdicts:end -->"
 FIGURES = ("figure2", "figure3", "figure4_left", "figure4_right", "figure5_left",
-           "figure5_right", "atlas")
+           "figure5_right", "conv_overparam", "atlas")
 AXIS_NAMES = {"normalization": "normalization", "horizon": "horizon",
               "learning_rate_grid": "learning-rate grid", "selection_rule": "selection rule"}
 
@@ -267,6 +269,63 @@ def _history_sentence(changelog) -> str:
     return " ".join(said)
 
 
+def readme_section(docs) -> str:
+    """The README's verdicts: per claim the verdict at the figures' setting and the atlas's
+    counts; the numbers behind them are on the results page (`verdict_section`)."""
+    atlas = docs["atlas"]
+    if atlas is None:
+        return "No atlas results were found: run `python -m reproduce atlas`, then `report`."
+    summary = atlas["results"]["summary"]
+    verdicts = [summary[claim]["at_the_figures_setting"] for claim in CLAIMS]
+    tally = _counts_text({outcome: verdicts.count(outcome) for outcome in OUTCOMES})
+    version = atlas["results"]["claims"].get("version", 1)
+
+    def named(claims):
+        return "; ".join(f"Fig. {CLAIMS[c]['figure']}, {CLAIMS[c]['claim']}" for c in claims) or "none"
+
+    at_setting = [c for c in CLAIMS if summary[c]["at_the_figures_setting"] == "holds"]
+    everywhere = [c for c in CLAIMS if summary[c]["n"] and summary[c]["holds"] == summary[c]["n"]]
+    lines = [
+        f"Holding at the figures' setting: {named(at_setting)}. Holding in every atlas setting: "
+        f"{named(everywhere)}.",
+        "",
+        f"Verdicts at the figures' own setting, of {len(verdicts)} claims: {tally}. Across the atlas's "
+        "settings (normalization × learning-rate rule × horizon × grid), the counts of distinct "
+        f"outcomes (claim definitions version {version}, revised after results were seen; "
+        "each version is on the results page):",
+        "",
+        "| figure | the paper's claim | at the figures' setting | atlas: holds / mixed / "
+        "inconclusive / fails of n |",
+        "|---|---|---|---|",
+    ]
+    for claim, meta in CLAIMS.items():
+        entry = summary[claim]
+        counts = " / ".join(str(entry[k]) for k in OUTCOMES) + f" of {entry['n']}"
+        lines.append("| " + " | ".join(_cell(x) for x in (
+            meta["figure"], meta["claim"], f"**{entry['at_the_figures_setting']}**", counts)) + " |")
+    lines.append("| 5-right | " + " | ".join(_cell(x) for x in (
+        "overparameterizing the MNIST convnet's dense layers accelerates it",
+        figure5_right_short(docs["figure5_right"]), "—")) + " |")
+    lines += ["", "Every number behind these verdicts (medians and ranges over seeds, what decides "
+              "each count): [docs/results.md](docs/results.md)."]
+    return "\n".join(lines)
+
+
+def figure5_right_short(doc) -> str:
+    """The overparameterized model's loss ratio to the original over the last iteration range."""
+    if doc is None:
+        return "—"
+    over = doc["results"]["over_seeds"]
+    ratios = over.get("overparameterized", {}).get("smoothed_ratio_to_original_by_range")
+    if not ratios:
+        return "—"
+    last = {column: list(ratios[column].items())[-1] for column in ("total_loss", "cross_entropy")}
+    seeds = len(over["original"]["seeds"])
+    return (f"no verdict: overparameterized ÷ original over iterations {last['total_loss'][0]}, "
+            f"total loss {number(last['total_loss'][1]['median'])}, cross-entropy "
+            f"{number(last['cross_entropy'][1]['median'])} (median of {seeds} seeds)")
+
+
 def figure5_right_text(doc) -> str:
     if doc is None:
         return "—"
@@ -288,12 +347,71 @@ def figure5_right_text(doc) -> str:
     return "; ".join(parts)
 
 
+def convolutions_section(doc) -> list[str]:
+    """The convolution study's numbers: a table per model and what the seeds' ranges say."""
+    if doc is None:
+        return []
+    config, results = doc["config"], doc["results"]
+    names = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
+    steps = sorted(results[config["datasets"][0]][config["models"][0]]["smoothed_cross_entropy_median_at"], key=int)
+    lines = ["## Beyond the paper: overparameterized convolutions", "",
+             f"{len(config['seeds'])} seeds, {config['num_steps']} steps (the tutorial trains "
+             f"{config['tutorial_num_steps']}); cross-entropy: trailing mean of "
+             f"{config['smoothing_window']} steps, median over seeds.", "",
+             "| data | model | parameters | final test error %, median (per seed) | "
+             f"cross-entropy at step {' / '.join(steps)} |", "|---|---|---:|---|---|"]
+    for dataset in config["datasets"]:
+        for model in config["models"]:
+            entry = results[dataset][model]
+            seeds = " / ".join(f"{e:.2f}" for e in entry["test_error_percent_per_seed"])
+            at = " / ".join(f"{entry['smoothed_cross_entropy_median_at'][k]:.3f}" for k in steps)
+            lines.append(f"| {names.get(dataset, dataset)} | {model} | {entry['parameters']:,} | "
+                         f"{entry['test_error_percent_median']:.2f} ({seeds}) | {at} |")
+    lines.append("")
+    for dataset in config["datasets"]:
+        finals = {m: results[dataset][m]["final_smoothed_cross_entropy_per_seed"] for m in config["models"]}
+        best = min(finals, key=lambda m: sorted(finals[m])[len(finals[m]) // 2])
+        apart = [m for m in finals if m != best and max(finals[best]) < min(finals[m])]
+        overlap = [m for m in finals if m != best and m not in apart]
+        said = (f"its seeds are all below every seed of {', '.join(apart)}" if apart else "")
+        said += ("; " if apart and overlap else "") + (
+            f"its seed range overlaps {', '.join(overlap)}'s" if overlap else "")
+        lines.append(f"- {names.get(dataset, dataset)}: the lowest median final cross-entropy is "
+                     f"{best}'s; {said}.")
+    collapsed = [results[d][m]["collapsed"] for d in config["datasets"] for m in config["models"]
+                 if "collapsed" in results[d][m]]
+    lines += [f"- Collapse: {sum(c['identical_test_error'] for c in collapsed)} of {len(collapsed)} "
+              "overparameterized models keep their test error in every seed after `collapse`, with "
+              f"{sorted({p for c in collapsed for p in c['parameters']})} parameters; logits differ "
+              f"by at most {max(c['max_abs_logit_difference'] for c in collapsed):.1e}.", ""]
+    return lines
+
+
+FIGURE_TITLES = {"figure2": "Figure 2", "figure3": "Figure 3", "figure4_left": "Figure 4-left",
+                 "figure4_right": "Figure 4-right", "figure5_left": "Figure 5-left",
+                 "figure5_right": "Figure 5-right", "conv_overparam": "Overparameterized "
+                 "convolutions (beyond the paper)", "atlas": "The robustness atlas"}
+
+
+def figures_section(docs) -> list[str]:
+    """The figures whose JSON was found, as images (paths from docs/ to results/)."""
+    found = [name for name in FIGURES if docs.get(name) is not None]
+    if not found:
+        return []
+    lines = ["## Figures", ""]
+    for name in found:
+        lines += [f"### {FIGURE_TITLES[name]}", "", f"![{FIGURE_TITLES[name]}](../results/{name}/{name}.png)", ""]
+    return lines
+
+
 def results_page(docs) -> str:
     """docs/results.md: the verdict section, then per claim its outcomes by axis, and the history."""
     lines = ["# Results", "",
              "Written by `python -m reproduce report` from the JSON files in `results/`; do not "
              "edit by hand (a test compares this page with what the command writes).", "",
              "## Verdicts", "", verdict_section(docs), ""]
+    lines += figures_section(docs)
+    lines += convolutions_section(docs["conv_overparam"])
     atlas = docs["atlas"]
     if atlas is not None:
         lines += ["## Outcomes by normalization and horizon", "",
@@ -343,11 +461,11 @@ def run(out_root="results", checkout=".") -> dict:
     readme, page = checkout / "README.md", checkout / "docs" / "results.md"
     written = {}
     if readme.is_file():
-        write_atomically(readme, replace_section(readme.read_text(), verdict_section(docs)).encode())
+        write_atomically(readme, replace_section(readme.read_text(), readme_section(docs)).encode())
         written["readme"] = str(readme)
     if page.parent.is_dir():
         write_atomically(page, results_page(docs).encode())
         written["results_page"] = str(page)
     if not written:
-        print(verdict_section(docs))
+        print(readme_section(docs))
     return written

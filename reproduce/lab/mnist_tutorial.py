@@ -248,7 +248,7 @@ def make_optimizer():
     return TF1Momentum(learning_rate=TutorialLearningRate(), momentum=MOMENTUM)
 
 
-#: The emulated variant's optimizer (Figure 5-right, issue 13), as recorded in its run config.
+#: The emulated variant's optimizer (Figure 5-right), as recorded in its run config.
 END_TO_END_OPTIMIZER = {"class": "tf_overparam.EndToEndSGD", "learning_rate": "TutorialLearningRate()",
                         "depth": 2, "momentum": MOMENTUM, "momentum_style": "tf1", "conv_kernels": False}
 

@@ -134,7 +134,6 @@ def load_ethanol_problem(data_dir=None, **loader_options) -> tuple[np.ndarray, n
     feature_std = np.asarray(feature_std, dtype=np.float64)
     provenance = {
         "dataset": meta.get("dataset"),
-        "source_dir": meta.get("source_dir"),
         "source": meta.get("source"),
         "rows": int(meta["n_rows"]),
         "rows_full_dataset": FULL_ROWS,
@@ -152,7 +151,9 @@ def load_ethanol_problem(data_dir=None, **loader_options) -> tuple[np.ndarray, n
         "sha256_verified": meta.get("sha256_verified"),
         "batches_reconstructed": meta.get("batches_reconstructed", []),
         "rows_reconstructed": meta.get("rows_reconstructed", 0),
-        "reconstructed": meta.get("reconstructed"),
+        # The data by what it is (file name, checksum, how it was rebuilt), not by where it lay.
+        "reconstructed": None if not meta.get("reconstructed") else {
+            **meta["reconstructed"], "file": pathlib.Path(meta["reconstructed"]["file"]).name},
         "loader": "tf_overparam.datasets.load_ethanol(data_dir, allow_partial=True"
                   + "".join(f", {k}={v!r}" for k, v in loader_options.items()) + ")",
         "loader_warnings": [str(w.message) for w in caught],

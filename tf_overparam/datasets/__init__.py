@@ -18,7 +18,7 @@ refused (``ChecksumError``), never used or changed.
 Any other regression set loads as one table with ``load_table`` (a CSV, a NumPy file or a
 tensorflow-datasets name), normalized the same way.
 
-Example:
+Examples:
     >>> from tf_overparam.datasets import load_ethanol, load_mnist
     >>> X, y, meta = load_ethanol("data", allow_partial=True)  # doctest: +SKIP
     >>> (x_train, y_train), (x_test, y_test) = load_mnist("data")  # doctest: +SKIP

@@ -61,7 +61,7 @@ def parse_batch_file(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         DataFormatError: The file is empty, truncated, or has a malformed line (the message
             names the file and the line number).
 
-    Example:
+    Examples:
         >>> classes, conc, X = parse_batch_file(Path("batch4.dat"))  # doctest: +SKIP
         >>> X[classes == 1].shape  # doctest: +SKIP
         (64, 128)

@@ -43,7 +43,7 @@ def parse_idx(data: bytes, path: Path, *, magic: int) -> np.ndarray:
     Raises:
         DataFormatError: The header or payload does not match (message names the file).
 
-    Example:
+    Examples:
         >>> parse_idx(read_idx_bytes(p), p, magic=LABELS_MAGIC).shape  # doctest: +SKIP
         (10000,)
     """

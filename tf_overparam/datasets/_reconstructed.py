@@ -1,4 +1,4 @@
-"""The Ethanol rows of batches 7 and 10, reconstructed (shared/data/PROVENANCE.md, section 1b).
+"""The Ethanol rows of batches 7 and 10, reconstructed from a second public copy of the data.
 
 Where `batch7.dat` / `batch10.dat` are absent (each is over 4 MiB, so the public copies leave them
 out), their 1,249 Ethanol rows (649 + 600) can come from `ethanol_batch7_batch10.csv`: rebuilt
@@ -27,7 +27,7 @@ ROWS = {7: 649, 10: 600}
 DESCRIPTION = (
     "Ethanol rows of batches 7 and 10 reconstructed from treforevans/uci_datasets "
     "(commit f0737523, uci_datasets/gas/data.csv.gz) at 5 significant digits; each value within "
-    "1.24e-4 of its column's std; batch labels inferred (shared/data/PROVENANCE.md, section 1b)")
+    "1.24e-4 of its column's std; batch labels inferred from the concentration sequences")
 
 
 def find(folder: Path) -> Path | None:

@@ -142,7 +142,7 @@ def fetch(url: str, destination: Path, *, sha256: str,
         urllib.error.URLError: The server could not be reached in time (or answered an error).
         ChecksumError: The downloaded bytes have another sha256 (nothing is left behind).
 
-    Example:
+    Examples:
         >>> fetch("file:///tmp/a.zip", Path("/tmp/cache/a.zip"), sha256="98fe...")  # doctest: +SKIP
     """
     destination = Path(destination)

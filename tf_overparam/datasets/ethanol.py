@@ -38,7 +38,7 @@ SUBFOLDER = "gas_sensor_drift"
 #: Batch numbers of the complete data set.
 BATCHES = tuple(range(1, 11))
 
-#: sha256 of each official batch file (from the UCI archive; see shared/data/PROVENANCE.md).
+#: sha256 of each official batch file (from the UCI archive, id 270).
 BATCH_SHA256 = {
     1: "6b62f3e71b90f95dd9c2157fa91ffce32571faa7f474dd52f29a4ae769144625",
     2: "4ea9490068457badf9efd0c22f359fbfce12c208cdd440526b97ac91d31b9002",
@@ -182,8 +182,8 @@ def load_ethanol(data_dir: str | os.PathLike | None = None, *, allow_partial: bo
         reconstructed: Where batch7.dat / batch10.dat are absent, take their Ethanol rows from
             ``gas_sensor_drift_reconstructed/ethanol_batch7_batch10.csv`` (in the data root
             beside ``gas_sensor_drift/``, or inside the folder): rebuilt at 5 significant
-            digits from a second public copy of the data (shared/data/PROVENANCE.md, section
-            1b), sha256-checked, refused if modified. Real batch files always take precedence.
+            digits from a second public copy of the data (treforevans/uci_datasets, its
+            ``gas`` set), sha256-checked, refused if modified. Real batch files always take precedence.
             The metadata names the reconstructed batches and rows. False: exact files only.
 
     Returns:
@@ -205,8 +205,8 @@ def load_ethanol(data_dir: str | os.PathLike | None = None, *, allow_partial: bo
         ChecksumError: A batch file differs from the official one (with ``"error"``).
         DataFormatError: A malformed line (message names the file and line number).
 
-    Example:
-        >>> X, y, meta = load_ethanol("/work/shared/data", allow_partial=True)  # doctest: +SKIP
+    Examples:
+        >>> X, y, meta = load_ethanol("data", allow_partial=True)  # doctest: +SKIP
         >>> X.shape, meta["batches_missing"]  # doctest: +SKIP
         ((2565, 128), [])
     """

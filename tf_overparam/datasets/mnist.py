@@ -43,7 +43,7 @@ CONTENT_MD5 = {
 }
 
 #: Content MD5s of Fashion-MNIST's four IDX files, decompressed from the .gz files whose sha256
-#: ../shared/data/PROVENANCE.md section 3 lists (zalandoresearch/fashion-mnist at 55506a9). The
+#: are those of zalandoresearch/fashion-mnist at 55506a9 (also Debian's dataset-fashion-mnist). The
 #: upstream README lists MD5s of its own .gz files only, which re-gzipped copies do not match.
 FASHION_CONTENT_MD5 = {
     "x_train": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
@@ -170,8 +170,8 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, file_format: str = 
         DataFormatError: A malformed file (wrong IDX magic number, short payload, bad shape...).
         ChecksumError: The content is not standard MNIST (with ``"error"``).
 
-    Example:
-        >>> (x_train, y_train), (x_test, y_test) = load_mnist("/work/shared/data")  # doctest: +SKIP
+    Examples:
+        >>> (x_train, y_train), (x_test, y_test) = load_mnist("data")  # doctest: +SKIP
         >>> x_train.shape, y_train[:5]  # doctest: +SKIP
         ((60000, 28, 28), array([5, 0, 4, 1, 9], dtype=uint8))
     """

@@ -41,7 +41,7 @@ def load_table(source, *, target_column: int = -1, feature_normalization: str = 
         DataNotFoundError: the file does not exist. DataFormatError: not a numeric table of
         finite values with at least 2 rows and a feature column. ValueError: a bad argument.
 
-    Example:
+    Examples:
         >>> X, y, meta = load_table("my_data.csv")  # doctest: +SKIP
     """
     _sources.check_choice("feature_normalization", feature_normalization, FEATURE_NORMALIZATIONS)

@@ -4,12 +4,12 @@ Importing this module registers the builder `gas_sensor_drift` (config `ethanol`
 `import tf_overparam` and `tf_overparam.datasets` never import tensorflow_datasets, so the core
 library (and the JAX/PyTorch path, where TensorFlow is absent) does not need it.
 
-Example:
+Examples:
     >>> import tensorflow_datasets as tfds
     >>> import tf_overparam.datasets.tfds  # registers gas_sensor_drift  # doctest: +SKIP
     >>> ds = tfds.load("gas_sensor_drift/ethanol", split="train", as_supervised=True,
     ...                download_and_prepare_kwargs={"download_config":
-    ...                    tfds.download.DownloadConfig(manual_dir="/work/shared/data")})  # doctest: +SKIP
+    ...                    tfds.download.DownloadConfig(manual_dir="data")})  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -46,13 +46,13 @@ class GasSensorDrift(tfds.core.GeneratorBasedBuilder):
     ``features`` (128 float64 values, raw, as in the batch files), ``concentration`` (float64,
     ppmv; the regression target of Section 7), ``batch`` (int32, 1-10) and ``reconstructed``
     (True for the rows of batches 7 and 10 rebuilt at 5 significant digits when batch7.dat /
-    batch10.dat are absent; see shared/data/PROVENANCE.md, section 1b). Features and target
+    batch10.dat are absent, `tf_overparam.datasets._reconstructed`). Features and target
     are not normalized: the paper's figures z-score both (`load_ethanol`'s default), e.g. with a
     `keras.layers.Normalization` adapted on the features. The rows are read by `load_ethanol`
     with every check it makes (sha256 of each batch file and of the reconstructed rows; all
     2,565 rows or an error). The dataset's metadata records the sources and their sha256.
 
-    Example:
+    Examples:
         >>> ds = tfds.load("gas_sensor_drift/ethanol", split="train", as_supervised=True,
         ...                download_and_prepare_kwargs={"download_config":
         ...                    tfds.download.DownloadConfig(manual_dir=root)})  # doctest: +SKIP
@@ -80,7 +80,7 @@ class GasSensorDrift(tfds.core.GeneratorBasedBuilder):
                                                       doc="ppmv"),
                 "batch": tfds.features.Scalar(dtype=np.int32, doc="acquisition batch, 1-10"),
                 "reconstructed": tfds.features.Scalar(
-                    dtype=np.bool_, doc="row rebuilt at 5 significant digits (PROVENANCE 1b)"),
+                    dtype=np.bool_, doc="row rebuilt at 5 significant digits"),
             }),
             supervised_keys=("features", "concentration"),
             homepage="https://archive.ics.uci.edu/dataset/270",

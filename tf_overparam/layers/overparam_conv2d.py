@@ -66,23 +66,29 @@ class OverparamConv2D(keras.layers.Layer):
         depth: number of factors N, an integer >= 1 (1 is a plain Conv2D kernel).
         hidden_filters: widths n_1 … n_{N−1}: one positive int for all, or a list of N − 1
             ints. Default: min(kh·kw·c_in, filters), the smallest that keeps full expressiveness.
-        strides, padding ("valid" or "same"), dilation_rate: as in `Conv2D` (strides > 1 and
-            dilation > 1 together are refused, as Conv2D does).
-        activation, use_bias: as in `Conv2D`. The bias is one vector, not factored.
+        strides: as in `Conv2D` (strides > 1 and dilation > 1 together are refused, as Conv2D
+            does).
+        padding: "valid" or "same", as in `Conv2D`.
+        dilation_rate: as in `Conv2D`.
+        activation: as in `Conv2D`.
+        use_bias: as in `Conv2D`. The bias is one vector, not factored.
         kernel_initializer: "near_zero", "identity" (rectangular identity on the reshaped
             matrix, plus noise), "balanced" (paper Eq. 7 on the reshaped matrices), a
             `NearZero`/`NearIdentity`/`Balanced` instance (all drawn on the reshaped matrix),
             or any Keras initializer (factor 1 drawn with its 4-D conv shape, as Conv2D would;
             a seeded one gets seed + j for factor j).
         bias_initializer: as in `Conv2D`.
-        kernel_regularizer, kernel_constraint: applied to every factor separately.
-        bias_regularizer, activity_regularizer, bias_constraint: as in `Conv2D`.
+        kernel_regularizer: applied to every factor separately.
+        bias_regularizer: as in `Conv2D`.
+        activity_regularizer: as in `Conv2D`.
+        kernel_constraint: applied to every factor separately.
+        bias_constraint: as in `Conv2D`.
         forward_path: "auto", "end_to_end" or "factored" (see above); `call(inputs,
             forward_path=...)` overrides it for one call.
         data_format: only "channels_last" (or None) is supported.
         **kwargs: base `Layer` arguments (name, dtype, trainable, ...).
 
-    Example:
+    Examples:
         >>> import keras, tf_overparam
         >>> model = keras.Sequential([
         ...     keras.Input((28, 28, 1)),

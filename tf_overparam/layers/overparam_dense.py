@@ -35,12 +35,13 @@ class OverparamDense(keras.layers.Layer):
             for factor j so that equal-shaped factors differ).
         bias_initializer: as in `Dense`.
         kernel_regularizer: applied to every factor separately (as if each were a Dense kernel).
-        bias_regularizer, activity_regularizer: as in `Dense`.
+        bias_regularizer: as in `Dense`.
+        activity_regularizer: as in `Dense`.
         kernel_constraint: applied to every factor separately.
         bias_constraint: as in `Dense`.
         **kwargs: base `Layer` arguments (name, dtype, trainable, ...).
 
-    Example:
+    Examples:
         >>> import keras, tf_overparam
         >>> model = keras.Sequential([
         ...     keras.Input((128,)),

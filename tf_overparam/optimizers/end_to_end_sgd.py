@@ -75,7 +75,7 @@ class EndToEndSGD(keras.optimizers.Optimizer):
             ema_momentum, ema_overwrite_frequency, loss_scale_factor,
             gradient_accumulation_steps).
 
-    Example:
+    Examples:
         >>> import keras, tf_overparam
         >>> model = keras.Sequential([keras.Input((128,)), keras.layers.Dense(1, use_bias=False)])
         >>> model.compile(optimizer=tf_overparam.EndToEndSGD(1e-3, depth=3),

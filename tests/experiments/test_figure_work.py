@@ -1,0 +1,58 @@
+"""benchmarks/figure_work.py: the work it counts from a results JSON (hand-counted oracle), and
+its refusal of a folder without results; benchmarks/bench_trainer.py's refusal of bad
+`--batches`. The throughput they measure is not tested (timing)."""
+
+import importlib.util
+import json
+
+import pytest
+from helpers import ROOT
+
+
+def load_module(name="figure_work"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(key, p, gram, steps, diverged, seconds):
+    return {"settings": {"steps": steps, "p": p},
+            "info": {"spec_key": key, "gram": gram, "wall_time_s": seconds},
+            "configurations": [{"diverged_at": d} for d in diverged]}
+
+
+def test_counts_iterations_up_to_divergence_and_each_run_once(tmp_path):
+    figure_work = load_module()
+    document = {"runs": {"a": run("k1", 4, False, 1000, [None, 250, None], 2.0),
+                         "b": run("k2", 2, True, 500, [None, None], 0.5)},
+                "variant_runs": {"c": run("k3", 4, False, 100, [10], 1.0),
+                                 "a again": run("k1", 4, False, 1000, [None, 250, None], 2.0)}}
+    path = tmp_path / "figure.json"
+    path.write_text(json.dumps(document))
+    runs = figure_work.runs_of(path)
+    assert set(runs) == {"k1", "k2", "k3"}
+    assert runs["k1"] == (4, False, 1000 + 250 + 1000, 2.0)
+    with_x, with_gram, seconds = figure_work.work(runs)
+    assert (with_x, with_gram, seconds) == (2250 + 10, 1000, 3.5)
+
+
+def test_a_folder_without_results_is_refused_before_any_measurement(tmp_path, capsys):
+    figure_work = load_module()
+    with pytest.raises(SystemExit):
+        figure_work.main(["--results", str(tmp_path)])
+    assert "--results" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("batches", ["0", "x", "10,", "3,-1", ""])
+def test_bench_trainer_refuses_bad_batches_before_loading_data(batches, monkeypatch, capsys):
+    bench_trainer = load_module("bench_trainer")
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("data was loaded before --batches was checked")
+
+    monkeypatch.setattr(bench_trainer, "load", no_data)
+    with pytest.raises(SystemExit) as exit_info:
+        bench_trainer.main(["--batches", batches])
+    assert exit_info.value.code == 2
+    assert f"--batches: comma-separated integers >= 1, got {batches!r}" in capsys.readouterr().err
