@@ -29,8 +29,6 @@ import scipy.optimize
 from tf_overparam._validation import validate_p
 from tf_overparam.ops import lp
 
-__all__ = ["OptimalLoss", "lp_loss_and_gradient", "optimal_l2_loss", "optimal_lp_loss", "optimal_loss"]
-
 
 @dataclasses.dataclass(frozen=True)
 class OptimalLoss:
@@ -111,7 +109,7 @@ def optimal_lp_loss(X, y, p=4, *, gtol=1e-13, maxiter=100_000, newton_steps=50) 
         An `OptimalLoss`; `details` records the BFGS loss, its iterations and message, and the
         Newton-polished loss.
 
-    Examples:
+    Example:
         >>> rng = np.random.default_rng(0)
         >>> X, y = rng.normal(size=(50, 3)), rng.normal(size=50)
         >>> optimal_lp_loss(X, y, p=4).gradient_norm < 1e-10

@@ -14,7 +14,7 @@ loss, freezes it (its parameters stop moving, its later recorded losses are NaN,
 says when), and the first iteration at which the loss reaches each of `loss_levels` is noted.
 Frozen configurations leave the compiled loop at the end of a chunk.
 
-Examples:
+Example:
     >>> import numpy as np
     >>> from tf_overparam.fullbatch import LinearNetwork, train
     >>> rng = np.random.default_rng(0)
