@@ -19,6 +19,7 @@ import json
 import os
 import pathlib
 import signal
+import threading
 import time
 
 import numpy as np
@@ -71,7 +72,8 @@ class RunStore:
 
     def __init__(self, root):
         self.root = pathlib.Path(root)
-        self.saves = 0
+        self.saves = 0  # entries saved by this process (the test hooks count them)
+        self._counting = threading.Lock()
 
     def path(self, key: str, suffix: str = ".npz") -> pathlib.Path:
         return self.root / f"{key}{suffix}"
@@ -91,11 +93,13 @@ class RunStore:
         """Store `result` atomically (`run.write(store, result)`); the test hooks may then
         kill or interrupt this process, as `kill -9` or Ctrl-C would."""
         run.write(self, result)
-        self.saves += 1
+        with self._counting:  # two workers saving at once still count 1, then 2
+            self.saves += 1
+            saves = self.saves
         limit = os.environ.get(KILL_AFTER_SAVES)
-        if limit and self.saves >= int(limit):
+        if limit and saves >= int(limit):
             os.kill(os.getpid(), signal.SIGKILL)
-        if os.environ.get(INTERRUPT_AFTER_SAVES) == str(self.saves):
+        if os.environ.get(INTERRUPT_AFTER_SAVES) == str(saves):
             os.kill(os.getpid(), signal.SIGINT)
 
     def reject(self, path: pathlib.Path, reason: str) -> pathlib.Path:
