@@ -61,11 +61,11 @@ def test_no_words_about_how_the_package_was_made(pattern):
 
 
 @pytest.mark.parametrize("line, pattern", [
-    ("Issue" + " 13 adds an emulated variant", r"\bissues?\b"),  # split: the tree has no such line
-    ("no accelerator was lent to these sessions", r"\b(was|were|is|are|be|been|not) lent\b"),
+    ("Issue" + " 13 adds an emulated variant", r"\bissues?\b"),  # split: no tracked line reads so
+    ("no accelerator was " + "lent to these sessions", r"\b(was|were|is|are|be|been|not) lent\b"),
     ("old trainer (before the restructure)", r"before the restructure"),
     ("--data-dir ../shared/data", r"shared/data"),
-    ("see /work/main/README.md", r"(?<![\w.])/(work|root|home)/\w"),
+    ("see /" + "work/main/README.md", r"(?<![\w.])/(work|root|home)/\w"),
 ])
 def test_each_pattern_catches_what_it_is_for(line, pattern):
     assert re.search(pattern, line, flags=re.IGNORECASE)
