@@ -1,13 +1,17 @@
-"""Real data sets of the paper: the UCI gas-sensor Ethanol regression and MNIST.
+"""Real data sets of the paper (the UCI gas-sensor Ethanol regression and MNIST), and four more
+public regression sets.
 
-Both loaders take the same ``data_dir``: a folder holding the files, or a root folder holding
+The loaders take the same ``data_dir``: a folder holding the files, or a root folder holding
 
 - ``gas_sensor_drift/``: ``batch1.dat`` … ``batch10.dat`` of the UCI Gas Sensor Array Drift
   Dataset (UCI id 270, CC BY 4.0; each file checked against its official sha256);
 - ``gas_sensor_drift_reconstructed/``: the rebuilt Ethanol rows of batches 7 and 10, used only
   where those files are absent (`load_ethanol`);
 - ``mnist/`` and ``fashion_mnist/``: the four IDX files (gzipped or not) or ``mnist.npz``
-  (content checked against the published MD5s).
+  (content checked against the published MD5s);
+- ``uci_regression/``: ``concrete.csv.gz``, ``wine.csv.gz``, ``parkinsons.csv.gz``,
+  ``pumadyn32nm.csv.gz`` of the package ``treforevans/uci_datasets`` (MIT; each checked against
+  its sha256), for `load_uci_regression`.
 
 So a command line needs one ``--data-dir`` option. Without it the loaders use
 ``$TF_OVERPARAM_DATA_DIR``, then the cache ``~/.cache/tf_overparam``, then a download (the
@@ -22,18 +26,21 @@ Examples:
     >>> from tf_overparam.datasets import load_ethanol, load_mnist
     >>> X, y, meta = load_ethanol("data", allow_partial=True)  # doctest: +SKIP
     >>> (x_train, y_train), (x_test, y_test) = load_mnist("data")  # doctest: +SKIP
+    >>> X, y, meta = load_uci_regression("concrete", "data")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import os
 
-from . import _reconstructed, _sources, ethanol, mnist, table
+from . import _reconstructed, _sources, ethanol, mnist, table, uci_regression
+from ._normalization import RegressionData
 from ._sources import (DATA_DIR_ENV_VAR, ChecksumError, DataFormatError, DataNotFoundError,
                        PartialDataWarning, default_cache_root)
 from .ethanol import EthanolData, load_ethanol
 from .mnist import load_mnist
 from .table import load_table
+from .uci_regression import UCI_REGRESSION_SETS, UciRegressionSet, load_uci_regression
 
 __all__ = [
     "DATA_DIR_ENV_VAR",
@@ -42,11 +49,15 @@ __all__ = [
     "DataNotFoundError",
     "EthanolData",
     "PartialDataWarning",
+    "RegressionData",
+    "UCI_REGRESSION_SETS",
+    "UciRegressionSet",
     "default_cache_root",
     "find_local_data",
     "load_ethanol",
     "load_mnist",
     "load_table",
+    "load_uci_regression",
 ]
 
 
@@ -54,12 +65,17 @@ def find_local_data(data_dir: str | os.PathLike | None = None) -> dict[str, str]
     """Where each loader would find its files now, in words, without loading or downloading.
 
     Follows the loaders' own order (``data_dir``, ``$TF_OVERPARAM_DATA_DIR``, the cache). Returns
-    {"Ethanol": ..., "MNIST": ...}, each "FOLDER (origin)[: details]" or "not found: ...".
+    {"Ethanol": ..., "MNIST": ..., "UCI regression": ...}, each "FOLDER (origin)[: details]" or
+    "not found: ...".
     """
+    uci_files = [spec.filename for spec in UCI_REGRESSION_SETS.values()]
     checks = {
         "Ethanol": (ethanol.SUBFOLDER, ethanol._has_any_batch, "gas-sensor batch files"),
         "MNIST": (mnist.SUBFOLDER, lambda f: mnist._has_idx(f) or mnist._has_npz(f),
                   "MNIST files"),
+        "UCI regression": (uci_regression.SUBFOLDER,
+                           lambda f: any((f / name).is_file() for name in uci_files),
+                           "UCI regression files (" + ", ".join(uci_files) + ")"),
     }
     found = {}
     for name, (subfolder, has_data, what) in checks.items():
@@ -80,4 +96,8 @@ def find_local_data(data_dir: str | os.PathLike | None = None) -> dict[str, str]
             rebuilt = _reconstructed.find(located.folder)
             found[name] += (f": {len(present)} of {len(ethanol.BATCHES)} batch files"
                             + (f", reconstructed rows in {rebuilt}" if rebuilt else ""))
+        if name == "UCI regression":
+            present = [spec.name for spec in UCI_REGRESSION_SETS.values()
+                       if (located.folder / spec.filename).is_file()]
+            found[name] += f": {len(present)} of {len(uci_files)} sets ({', '.join(present)})"
     return found

@@ -1,10 +1,42 @@
-"""Normalizing a data set's columns, written once for every loader (Ethanol, tables)."""
+"""Normalizing a data set's columns, written once for every loader (Ethanol, the UCI sets,
+tables), and what a regression loader returns (`RegressionData`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 import numpy as np
+
+#: Allowed values of ``feature_normalization`` for a table without measurement batches
+#: (`load_table`, `load_uci_regression`; `load_ethanol` adds ``"standardize_per_batch"``).
+FEATURE_NORMALIZATIONS = ("standardize", "minmax", "none")
+#: Allowed values of every regression loader's ``target_normalization``.
+TARGET_NORMALIZATIONS = ("standardize", "center", "none")
+
+
+@dataclass(frozen=True)
+class RegressionData:
+    """What a regression loader returns; unpacks as ``X, y, metadata = load_...(...)``.
+
+    Attributes:
+        X: float64 array (n, d), normalized as ``metadata["feature_normalization"]`` says.
+        y: float64 array (n,), normalized as ``metadata["target_normalization"]`` says.
+        metadata: JSON-serializable dict; see the loader.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    metadata: dict[str, Any]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.X, self.y, self.metadata))
+
+    def target_to_original(self, values: np.ndarray) -> np.ndarray:
+        """Undo the target normalization: map model outputs back to the target's own units."""
+        m = self.metadata
+        values = np.asarray(values, dtype=np.float64)
+        return values * (m["target_std"] or 1.0) + (m["target_mean"] or 0.0)
 
 
 def normalize(values: np.ndarray, mode: str, batches=None) -> tuple[np.ndarray, Any, Any]:

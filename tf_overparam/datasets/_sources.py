@@ -1,7 +1,7 @@
 """Where the real data sets come from: a local folder, the cache, or a checksummed download.
 
-Both loaders (`load_ethanol`, `load_mnist`) share these rules so that one `--data-dir` option
-on a command line serves both:
+The loaders (`load_ethanol`, `load_mnist`, `load_uci_regression`) share these rules so that one
+`--data-dir` option on a command line serves them all:
 
 1. an explicit ``data_dir`` argument;
 2. else the environment variable ``TF_OVERPARAM_DATA_DIR`` (read only in `env_data_dir`);
@@ -9,7 +9,8 @@ on a command line serves both:
 4. else a download into that cache, written atomically and only after its sha256 matched.
 
 A folder given by 1 or 2 may hold the files directly, or be a *root* holding one subfolder per
-data set (``gas_sensor_drift/``, ``mnist/``), the layout of the shared data root and of the cache.
+data set (``gas_sensor_drift/``, ``mnist/``, ``uci_regression/``), the layout of the shared
+data root and of the cache.
 A folder named by the user is authoritative: if it lacks the data we raise instead of silently
 downloading elsewhere, because a typo in a path must not turn into a surprise download.
 """
@@ -43,7 +44,8 @@ READ_TIMEOUT_S = 30.0
 HOW_TO_SUPPLY = (
     "To use a local copy, pass data_dir=<folder> (CLI: --data-dir <folder>) or set "
     f"{DATA_DIR_ENV_VAR}=<folder>, where <folder> holds the files directly or is a root folder "
-    "holding gas_sensor_drift/ and mnist/. Details: `python -m pydoc tf_overparam.datasets`."
+    "holding gas_sensor_drift/, mnist/ and uci_regression/. Details: "
+    "`python -m pydoc tf_overparam.datasets`."
 )
 
 

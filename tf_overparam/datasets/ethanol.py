@@ -13,14 +13,13 @@ import os
 import urllib.error
 import warnings
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
 
 import numpy as np
 
 from . import _reconstructed, _sources
 from ._gas_sensor_format import N_FEATURES, parse_batch_file
+from ._normalization import TARGET_NORMALIZATIONS, RegressionData
 from ._normalization import as_json as _as_json
 from ._normalization import normalize as _normalize
 from ._sources import (CHECKSUM_POLICIES, ChecksumError, DataFormatError, DataNotFoundError,
@@ -59,8 +58,6 @@ ETHANOL_CLASS = 1
 
 #: Allowed values of ``feature_normalization``.
 FEATURE_NORMALIZATIONS = ("standardize", "minmax", "standardize_per_batch", "none")
-#: Allowed values of ``target_normalization``.
-TARGET_NORMALIZATIONS = ("standardize", "center", "none")
 
 
 def batch_filename(batch: int) -> str:
@@ -71,8 +68,7 @@ def _has_any_batch(folder: Path) -> bool:
     return any((folder / batch_filename(b)).is_file() for b in BATCHES)
 
 
-@dataclass(frozen=True)
-class EthanolData:
+class EthanolData(RegressionData):
     """What `load_ethanol` returns; unpacks as ``X, y, metadata = load_ethanol(...)``.
 
     Attributes:
@@ -81,18 +77,9 @@ class EthanolData:
         metadata: JSON-serializable dict; see `load_ethanol`.
     """
 
-    X: np.ndarray
-    y: np.ndarray
-    metadata: dict[str, Any]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self.X, self.y, self.metadata))
-
     def target_to_ppmv(self, values: np.ndarray) -> np.ndarray:
         """Undo the target normalization: map model outputs back to ppmv."""
-        m = self.metadata
-        values = np.asarray(values, dtype=np.float64)
-        return values * (m["target_std"] or 1.0) + (m["target_mean"] or 0.0)
+        return self.target_to_original(values)
 
 
 def _download_batches(cache_folder: Path, wanted: list[int]) -> None:

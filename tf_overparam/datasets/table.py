@@ -10,12 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from . import _sources
+from ._normalization import FEATURE_NORMALIZATIONS, TARGET_NORMALIZATIONS
 from ._normalization import as_json
 from ._normalization import normalize
 from ._sources import DataFormatError, DataNotFoundError
-
-FEATURE_NORMALIZATIONS = ("standardize", "minmax", "none")
-TARGET_NORMALIZATIONS = ("standardize", "center", "none")
 
 
 def load_table(source, *, target_column: int = -1, feature_normalization: str = "standardize",

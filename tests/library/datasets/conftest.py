@@ -10,7 +10,7 @@ import pathlib
 
 import pytest
 
-from tf_overparam.datasets import ethanol, mnist
+from tf_overparam.datasets import ethanol, mnist, uci_regression
 
 # Port 9 (discard) on the loopback interface: nothing listens there, so a connection is refused
 # at once. Used instead of the real mirrors so that no test can reach the network.
@@ -22,6 +22,7 @@ def offline_and_private_cache(monkeypatch, tmp_path):
     """Point downloads at a closed port and the cache at an empty folder, for every test."""
     monkeypatch.setattr(ethanol, "UCI_ARCHIVE_URL", UNREACHABLE + "uci.zip")
     monkeypatch.setattr(mnist, "MNIST_NPZ_URL", UNREACHABLE + "mnist.npz")
+    monkeypatch.setattr(uci_regression, "UCI_REGRESSION_BASE_URL", UNREACHABLE + "uci_datasets/")
     cache_home = tmp_path / "xdg_cache"
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     return cache_home
