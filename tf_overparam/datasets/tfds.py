@@ -1,6 +1,8 @@
-"""tensorflow-datasets access: the `gas_sensor_drift` builder and MNIST read through `tfds.load`.
+"""tensorflow-datasets access: the `gas_sensor_drift` and `uci_regression` builders, and MNIST
+read through `tfds.load`.
 
-Importing this module registers the builder `gas_sensor_drift` (config `ethanol`) with TFDS;
+Importing this module registers the builders `gas_sensor_drift` (config `ethanol`) and
+`uci_regression` (configs `concrete`, `wine`, `parkinsons`, `pumadyn32nm`) with TFDS;
 `import tf_overparam` and `tf_overparam.datasets` never import tensorflow_datasets, so the core
 library (and the JAX/PyTorch path, where TensorFlow is absent) does not need it.
 
@@ -20,6 +22,7 @@ import numpy as np
 
 from ._sources import DataNotFoundError
 from .ethanol import load_ethanol
+from .uci_regression import PACKAGE, UCI_REGRESSION_SETS, load_uci_regression
 
 try:
     import tensorflow_datasets as tfds
@@ -38,7 +41,27 @@ uses load_ethanol's own sources: $TF_OVERPARAM_DATA_DIR, the cache, then the che
 """
 
 
-class GasSensorDrift(tfds.core.GeneratorBasedBuilder):
+class _GivenManualDir:
+    """What both builders share: the `manual_dir` the caller gave, checked to be a folder.
+
+    TFDS itself puts a default in its place and treats a missing one as "not given", which would
+    drop a typo; the builders read it here instead (None: the loader's own sources).
+    """
+
+    _given_manual_dir = None
+
+    def download_and_prepare(self, *, download_config=None, **kwargs):
+        """TFDS's, with a `manual_dir` that was given checked first: it must be a folder."""
+        given = None if download_config is None else download_config.manual_dir
+        if given is not None and not os.path.isdir(os.fspath(given)):
+            raise DataNotFoundError(
+                f"manual_dir {os.fspath(given)!r} (DownloadConfig) is not a folder.\n"
+                + self.MANUAL_DOWNLOAD_INSTRUCTIONS)
+        self._given_manual_dir = None if given is None else os.fspath(given)
+        return super().download_and_prepare(download_config=download_config, **kwargs)
+
+
+class GasSensorDrift(_GivenManualDir, tfds.core.GeneratorBasedBuilder):
     """The UCI gas-sensor drift data (id 270) as a TFDS data set; config `ethanol`: the paper's rows.
 
     Config `ethanol` holds the 2,565 Ethanol rows of all ten batches, in `load_ethanol`'s order
@@ -88,20 +111,6 @@ class GasSensorDrift(tfds.core.GeneratorBasedBuilder):
             metadata=tfds.core.MetadataDict(),
         )
 
-    #: The `manual_dir` the caller gave (None: load_ethanol's own sources). TFDS itself puts a
-    #: default in its place and treats a missing one as "not given", which would drop a typo.
-    _given_manual_dir = None
-
-    def download_and_prepare(self, *, download_config=None, **kwargs):
-        """TFDS's, with a `manual_dir` that was given checked first: it must be a folder."""
-        given = None if download_config is None else download_config.manual_dir
-        if given is not None and not os.path.isdir(os.fspath(given)):
-            raise DataNotFoundError(
-                f"manual_dir {os.fspath(given)!r} (DownloadConfig) is not a folder.\n"
-                + MANUAL_DIR_INSTRUCTIONS)
-        self._given_manual_dir = None if given is None else os.fspath(given)
-        return super().download_and_prepare(download_config=download_config, **kwargs)
-
     def _split_generators(self, dl_manager):
         X, y, metadata = load_ethanol(self._given_manual_dir, feature_normalization="none",
                                       target_normalization="none")
@@ -119,6 +128,75 @@ class GasSensorDrift(tfds.core.GeneratorBasedBuilder):
         for index in range(len(y)):
             yield index, {"features": X[index], "concentration": y[index],
                           "batch": batches[index], "reconstructed": bool(reconstructed[index])}
+
+
+UCI_MANUAL_DIR_INSTRUCTIONS = """\
+Point `manual_dir` at the folder you would give `--data-dir` or
+`load_uci_regression(name, data_dir=...)`: either the folder holding <name>.csv.gz, or a root
+folder holding `uci_regression/<name>.csv.gz`. The files are `uci_datasets/<name>/data.csv.gz` of
+https://github.com/treforevans/uci_datasets. Without `manual_dir` the builder uses
+load_uci_regression's own sources: $TF_OVERPARAM_DATA_DIR, the cache, then the checked download.
+"""
+
+
+class UciRegression(_GivenManualDir, tfds.core.GeneratorBasedBuilder):
+    """Four public regression sets as a TFDS data set, one config each: `concrete`, `wine`,
+    `parkinsons`, `pumadyn32nm` (`tf_overparam.datasets.UCI_REGRESSION_SETS`).
+
+    Each config holds its set's rows in the file's order (shuffling disabled). Each example:
+    ``features`` (the set's inputs, float64, the file's values) and ``target`` (float64). Nothing
+    is normalized (the file's columns are centred, as ``treforevans/uci_datasets`` ships them).
+    The rows are read by `load_uci_regression` with its checks (the file's sha256; a modified
+    file is refused). The dataset's metadata names the set, its file, sha256 and sources.
+
+    Examples:
+        >>> ds = tfds.load("uci_regression/concrete", split="train", as_supervised=True,
+        ...                download_and_prepare_kwargs={"download_config":
+        ...                    tfds.download.DownloadConfig(manual_dir=root)})  # doctest: +SKIP
+    """
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "concrete, wine, parkinsons and pumadyn32nm, all rows."}
+    BUILDER_CONFIGS = [
+        tfds.core.BuilderConfig(name=spec.name, description=(
+            f"{spec.title}: {spec.rows:,} rows, {spec.inputs} inputs; target: {spec.target}."))
+        for spec in UCI_REGRESSION_SETS.values()
+    ]
+    MANUAL_DOWNLOAD_INSTRUCTIONS = UCI_MANUAL_DIR_INSTRUCTIONS
+
+    def _info(self):
+        spec = UCI_REGRESSION_SETS[self.builder_config.name]
+        return self.dataset_info_from_configs(
+            description=(f"{spec.title}, as uci_datasets/{spec.name}/data.csv.gz of {PACKAGE} "
+                         "(MIT licence; every column centred by that package)."),
+            features=tfds.features.FeaturesDict({
+                # Stored as bytes: TFDS's default float encoding is float32, which would round
+                # the files' values.
+                "features": tfds.features.Tensor(shape=(spec.inputs,), dtype=np.float64,
+                                                 encoding=tfds.features.Encoding.BYTES),
+                "target": tfds.features.Tensor(shape=(), dtype=np.float64,
+                                               encoding=tfds.features.Encoding.BYTES,
+                                               doc=spec.target),
+            }),
+            supervised_keys=("features", "target"),
+            homepage=spec.original,
+            citation=spec.citation,
+            disable_shuffling=True,
+            metadata=tfds.core.MetadataDict(),
+        )
+
+    def _split_generators(self, dl_manager):
+        X, y, metadata = load_uci_regression(self.builder_config.name, self._given_manual_dir,
+                                             feature_normalization="none",
+                                             target_normalization="none")
+        self.info.metadata.update({key: metadata[key] for key in (
+            "name", "dataset", "file", "sha256", "package", "package_commit", "url",
+            "original", "licence")})
+        return {"train": self._generate_examples(X, y)}
+
+    def _generate_examples(self, X, y):
+        for index in range(len(y)):
+            yield index, {"features": X[index], "target": y[index]}
 
 
 def _idx_order(num_examples: int, split: str) -> np.ndarray:
@@ -163,4 +241,5 @@ def read_mnist(variant: str = "mnist", data_dir=None, download: bool = True):
     return tuple(arrays), f"tfds.load({name!r}, data_dir={data_dir!r})"
 
 
-__all__ = ["GasSensorDrift", "MANUAL_DIR_INSTRUCTIONS", "read_mnist"]
+__all__ = ["GasSensorDrift", "MANUAL_DIR_INSTRUCTIONS", "UCI_MANUAL_DIR_INSTRUCTIONS", "UciRegression",
+           "read_mnist"]

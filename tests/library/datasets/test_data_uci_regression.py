@@ -280,3 +280,51 @@ def test_find_local_data_counts_the_sets(shared_data_dir, uci_folder):
     found = find_local_data(shared_data_dir)["UCI regression"]
     assert found.startswith(str(uci_folder))
     assert found.endswith("4 of 4 sets (concrete, wine, parkinsons, pumadyn32nm)")
+
+
+# ---- the tensorflow-datasets builder `uci_regression` (one config per set) --------------------
+
+
+@pytest.fixture(scope="module")
+def tfds():
+    module = pytest.importorskip("tensorflow_datasets")  # a dependency: present in CI
+    import tf_overparam.datasets.tfds  # noqa: F401  (registers the builders)
+
+    return module
+
+
+def load_uci_tfds(tfds, name, manual_dir, data_dir):
+    config = tfds.download.DownloadConfig(manual_dir=str(manual_dir))
+    return tfds.load(f"uci_regression/{name}", split="train", data_dir=str(data_dir),
+                     batch_size=-1, with_info=True,
+                     download_and_prepare_kwargs={"download_config": config})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_tfds_config_is_the_raw_file(tfds, shared_data_dir, uci_folder, tmp_path, name):
+    examples, info = load_uci_tfds(tfds, name, shared_data_dir, tmp_path / "tfds")
+    examples = tfds.as_numpy(examples)
+    rows, inputs, sha256, _, _ = PUBLISHED[name]
+    table = raw_table(uci_folder / f"{name}.csv.gz")
+    assert examples["features"].shape == (rows, inputs)
+    assert examples["features"].dtype == np.float64
+    np.testing.assert_array_equal(examples["features"], table[:, :-1])  # same order, exact
+    np.testing.assert_array_equal(examples["target"], table[:, -1])
+    assert info.supervised_keys == ("features", "target")
+    assert info.splits["train"].num_examples == rows
+    assert info.metadata["sha256"] == sha256 and info.metadata["file"] == f"{name}.csv.gz"
+    assert str(shared_data_dir) not in json.dumps(dict(info.metadata))
+
+
+def test_tfds_refuses_a_tampered_file_and_keeps_it(tfds, concrete_copy, tmp_path, snapshot):
+    tamper(concrete_copy / "concrete.csv.gz")
+    before = snapshot(concrete_copy)
+    with pytest.raises(ChecksumError, match="concrete.csv.gz"):
+        load_uci_tfds(tfds, "concrete", concrete_copy, tmp_path / "tfds")
+    assert snapshot(concrete_copy) == before
+    assert not list((tmp_path / "tfds").rglob("*.tfrecord*"))  # no prepared data left behind
+
+
+def test_tfds_names_a_manual_dir_that_is_not_a_folder(tfds, tmp_path):
+    with pytest.raises(DataNotFoundError, match=r"nowhere.*is not a folder(.|\n)*uci_regression/"):
+        load_uci_tfds(tfds, "wine", tmp_path / "nowhere", tmp_path / "tfds")
