@@ -23,6 +23,7 @@ grid are the figures' own.
 from __future__ import annotations
 
 import itertools
+import json
 import pathlib
 import sys
 
@@ -93,8 +94,11 @@ def make_config(quick=False, settings=None) -> dict:
     per_batch = [name for name, (features, _) in config["normalizations"].items()
                  if features == "standardize_per_batch"]
     if config["data"] != "ethanol" and per_batch:
+        without = {name: loader for name, loader in config["normalizations"].items()
+                   if name not in per_batch}
         raise ValueError(f"setting 'normalizations': {per_batch} need the Ethanol measurement batches; "
-                         f"a table has none (data {config['data']!r}): set normalizations without it")
+                         f"the data {config['data']!r} has none: set normalizations without it, "
+                         f"e.g. --set 'normalizations={json.dumps(without)}'")
     return config
 
 

@@ -20,8 +20,10 @@ PAPER_LR_GRID = (1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 1e-1, 5e-1)
 
 #: The grid-search setup shared by Figures 3, 4-left and 5-left ("setup identical to that of
 #: Figure 3-right"), so that their common runs are computed once (run store) and agree.
-#: The regression data: "ethanol" (the paper's, from --data-dir), or a table of your own that
-#: `tf_overparam.datasets.load_table` reads: a .csv / .npy / .npz path, or "tfds:NAME".
+#: The regression data: "ethanol" (the paper's, from --data-dir); "concrete", "wine",
+#: "parkinsons" or "pumadyn32nm" (`tf_overparam.datasets.load_uci_regression`, from --data-dir);
+#: or a table of your own that `tf_overparam.datasets.load_table` reads: a .csv / .npy / .npz
+#: path, or "tfds:NAME".
 DATA = "ethanol"
 
 GRID = {

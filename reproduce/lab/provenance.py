@@ -162,24 +162,60 @@ def load_ethanol_problem(data_dir=None, **loader_options) -> tuple[np.ndarray, n
     return X, y, provenance
 
 
+def load_problem(data, data_dir=None, **loader_options) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The regression experiments' data by the config's "data": "ethanol" (the paper's,
+    `load_ethanol_problem`), a set of `tf_overparam.datasets.UCI_REGRESSION_SETS` ("concrete",
+    "wine", "parkinsons", "pumadyn32nm"; `load_uci_regression_problem`), else a table of your own
+    (`load_table_problem`: a .csv / .npy / .npz path, or "tfds:NAME"). `data_dir` (--data-dir)
+    is where the first two look."""
+    from tf_overparam.datasets import UCI_REGRESSION_SETS
+
+    if data == "ethanol":
+        return load_ethanol_problem(data_dir, **loader_options)
+    if data in UCI_REGRESSION_SETS:
+        return load_uci_regression_problem(data, data_dir, **loader_options)
+    return load_table_problem(data, **loader_options)
+
+
+def _table_provenance(X, y, meta, identity: dict, call: str, loader_options) -> dict:
+    """The provenance of a set without measurement batches (a UCI set, a table): `identity`
+    (what the data is), then its size, normalization, the loader call and the fingerprint."""
+    feature_std = np.asarray(meta.get("feature_std") or [np.nan], dtype=np.float64)
+    return {
+        **identity,
+        "rows": int(meta["n_rows"]), "features": int(X.shape[1]), "partial": False,
+        "feature_normalization": meta["feature_normalization"],
+        "target_normalization": meta["target_normalization"],
+        "target_mean": meta["target_mean"], "target_std": meta["target_std"],
+        "feature_std_min": float(np.nanmin(feature_std)), "feature_std_max": float(np.nanmax(feature_std)),
+        "loader": f"tf_overparam.datasets.{call}"
+                  + "".join(f", {k}={v!r}" for k, v in loader_options.items()) + ")",
+        "fingerprint": data_fingerprint(X, y),
+    }
+
+
+def load_uci_regression_problem(name, data_dir=None, **loader_options) -> tuple[np.ndarray, np.ndarray, dict]:
+    """One of the four UCI regression sets (`tf_overparam.datasets.load_uci_regression`), with
+    the same normalizations and a provenance naming the data by what it is (its name, original,
+    file and sha256; never the folder it was read from)."""
+    from tf_overparam.datasets import load_uci_regression
+
+    X, y, meta = load_uci_regression(name, data_dir, **loader_options)
+    identity = {key: meta[key] for key in (
+        "name", "dataset", "target", "original", "licence", "citation", "package",
+        "package_commit", "file", "sha256", "sha256_verified", "source")}
+    return X, y, _table_provenance(X, y, meta, identity,
+                                   f"load_uci_regression({name!r}, data_dir", loader_options)
+
+
 def load_table_problem(source, **loader_options) -> tuple[np.ndarray, np.ndarray, dict]:
     """A user's regression set (`tf_overparam.datasets.load_table`: a CSV, a NumPy file or a
     tensorflow-datasets name), with the same normalizations and a provenance of the same form."""
     from tf_overparam.datasets import load_table
 
     X, y, meta = load_table(source, **loader_options)
-    feature_std = np.asarray(meta.get("feature_std") or [np.nan], dtype=np.float64)
-    return X, y, {
-        "dataset": meta["dataset"], "source": meta["source"], "sha256": meta["sha256"],
-        "rows": int(meta["n_rows"]), "features": int(X.shape[1]), "partial": False,
-        "feature_normalization": meta["feature_normalization"],
-        "target_normalization": meta["target_normalization"],
-        "target_mean": meta["target_mean"], "target_std": meta["target_std"],
-        "feature_std_min": float(np.nanmin(feature_std)), "feature_std_max": float(np.nanmax(feature_std)),
-        "loader": f"tf_overparam.datasets.load_table({source!r}"
-                  + "".join(f", {k}={v!r}" for k, v in loader_options.items()) + ")",
-        "fingerprint": data_fingerprint(X, y),
-    }
+    identity = {"dataset": meta["dataset"], "source": meta["source"], "sha256": meta["sha256"]}
+    return X, y, _table_provenance(X, y, meta, identity, f"load_table({source!r}", loader_options)
 
 
 def data_label(provenance: dict) -> str | None:

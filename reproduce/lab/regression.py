@@ -42,9 +42,9 @@ CONVENTIONS = {
 
 
 def prepare(config, data_dir, store, out_dir=None) -> "Problem":
-    """A regression experiment's context: the data set (the config's "data": "ethanol", or a
-    table), normalized as the figures do, and its optima for the config's losses (`prepare` of
-    Figures 2 to 5-left and the atlas)."""
+    """A regression experiment's context: the data set (the config's "data": "ethanol", a UCI
+    set such as "concrete", or a table; `provenance.load_problem`), normalized as the figures do,
+    and its optima for the config's losses (`prepare` of Figures 2 to 5-left and the atlas)."""
     return Problem.load(data_dir, store, config.get("losses", [4]), source=config.get("data", "ethanol"))
 
 
@@ -73,12 +73,13 @@ class Problem:
     @classmethod
     def load(cls, data_dir, store, losses, feature_normalization="standardize",
              target_normalization="standardize", description=None, source="ethanol") -> "Problem":
-        """`source` "ethanol": the paper's data (`load_ethanol`, from `data_dir`); anything
-        else: a table `tf_overparam.datasets.load_table` reads (a CSV, a NumPy file, "tfds:NAME")."""
-        options = {"feature_normalization": feature_normalization,
-                   "target_normalization": target_normalization}
-        X, y, provenance = (prov.load_ethanol_problem(data_dir, **options) if source == "ethanol"
-                            else prov.load_table_problem(source, **options))
+        """`source` "ethanol": the paper's data (`load_ethanol`, from `data_dir`); "concrete",
+        "wine", "parkinsons" or "pumadyn32nm": that UCI set (`load_uci_regression`, from
+        `data_dir`); anything else: a table `tf_overparam.datasets.load_table` reads (a CSV, a
+        NumPy file, "tfds:NAME"). See `provenance.load_problem`."""
+        X, y, provenance = prov.load_problem(source, data_dir,
+                                             feature_normalization=feature_normalization,
+                                             target_normalization=target_normalization)
         return cls(X, y, provenance, store, losses, description, data_dir, source)
 
     def variant(self, feature_normalization: str, target_normalization: str) -> "Problem":
