@@ -187,14 +187,16 @@ def _table_provenance(X, y, meta, identity: dict, call: str, loader_options) -> 
         "feature_normalization": meta["feature_normalization"],
         "target_normalization": meta["target_normalization"],
         "target_mean": meta["target_mean"], "target_std": meta["target_std"],
-        "feature_std_min": float(np.nanmin(feature_std)), "feature_std_max": float(np.nanmax(feature_std)),
+        "feature_std_min": float(np.nanmin(feature_std)),
+        "feature_std_max": float(np.nanmax(feature_std)),
         "loader": f"tf_overparam.datasets.{call}"
                   + "".join(f", {k}={v!r}" for k, v in loader_options.items()) + ")",
         "fingerprint": data_fingerprint(X, y),
     }
 
 
-def load_uci_regression_problem(name, data_dir=None, **loader_options) -> tuple[np.ndarray, np.ndarray, dict]:
+def load_uci_regression_problem(name, data_dir=None,
+                                **loader_options) -> tuple[np.ndarray, np.ndarray, dict]:
     """One of the four UCI regression sets (`tf_overparam.datasets.load_uci_regression`), with
     the same normalizations and a provenance naming the data by what it is (its name, original,
     file and sha256; never the folder it was read from)."""

@@ -241,5 +241,5 @@ def read_mnist(variant: str = "mnist", data_dir=None, download: bool = True):
     return tuple(arrays), f"tfds.load({name!r}, data_dir={data_dir!r})"
 
 
-__all__ = ["GasSensorDrift", "MANUAL_DIR_INSTRUCTIONS", "UCI_MANUAL_DIR_INSTRUCTIONS", "UciRegression",
-           "read_mnist"]
+__all__ = ["GasSensorDrift", "MANUAL_DIR_INSTRUCTIONS", "UCI_MANUAL_DIR_INSTRUCTIONS",
+           "UciRegression", "read_mnist"]

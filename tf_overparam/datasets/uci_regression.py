@@ -149,7 +149,7 @@ def load_uci_regression(name: str, data_dir: str | os.PathLike | None = None, *,
     |---|---|---|---|
     | ``"concrete"`` | 1,030 × 8 | UCI Concrete Compressive Strength (Yeh 1998) | strength |
     | ``"wine"`` | 1,599 × 11 | UCI Wine Quality, red (Cortez et al. 2009) | quality |
-    | ``"parkinsons"`` | 5,875 × 20 | UCI Parkinsons Telemonitoring (Tsanas et al. 2010) | total UPDRS |
+    | ``"parkinsons"`` | 5,875 × 20 | UCI Parkinsons Telemonitoring (Tsanas 2010) | total UPDRS |
     | ``"pumadyn32nm"`` | 8,192 × 32 | Delve pumadyn-32nm (robot-arm dynamics) | acceleration |
 
     The files are ``uci_datasets/<name>/data.csv.gz`` of the package ``treforevans/uci_datasets``

@@ -196,7 +196,8 @@ def test_missing_file_offline_fails_fast_naming_where_to_put_it(monkeypatch,
     assert "parkinsons.csv.gz" in message
     assert "<folder>/uci_regression/parkinsons.csv.gz" in message  # where to put the file
     assert str(cache / "parkinsons.csv.gz") in message                 # or into the cache
-    assert "http://127.0.0.1:9/uci_datasets/parkinsons/data.csv.gz" in message and "failed" in message
+    assert "http://127.0.0.1:9/uci_datasets/parkinsons/data.csv.gz" in message
+    assert "failed" in message
     assert "data_dir=" in message and "--data-dir" in message and DATA_DIR_ENV_VAR in message
     assert not offline_and_private_cache.exists() or not any(
         p.is_file() for p in offline_and_private_cache.rglob("*"))  # nothing half-written
