@@ -85,6 +85,13 @@ PARTS = {
         "How robust is each of the paper's regression claims to the settings the paper leaves "
         "open? Each claim's verdict in every cell, with its definition.",
         "atlas --set horizons=[25000,100000]", "atlas.md"),
+    "datasets": Part(
+        "the regression claims on Ethanol and four more UCI regression sets",
+        "about 50 min after the atlas (reuses its Ethanol runs)",
+        "Does depth accelerate gradient descent beyond Ethanol? Each claim's verdict on five "
+        "public regression sets, with the atlas's axes and definitions, and which simple "
+        "statistic of a set tells where it holds.",
+        "datasets --set \"data_sets=['concrete','wine']\"", "datasets.md"),
 }
 
 #: Where a part's help points: the documentation site, built from docs/ (mkdocs.yml).

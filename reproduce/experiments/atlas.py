@@ -151,8 +151,9 @@ def _rule(name, config):
             "adadelta": lambda: adadelta(**adaptive["adadelta"])}[name]()
 
 
-def problem_requests(norm, problem, config) -> dict:
-    """Every run of one normalization: keys (norm, kind, name[, part])."""
+def problem_requests(norm, problem, config, label=None) -> dict:
+    """Every run of one normalization: keys (norm, kind, name[, part]); each run's label starts
+    with `[label]` (default: the normalization's name)."""
     from tf_overparam.fullbatch import LinearNetwork
     from tf_overparam.fullbatch import adam
     from tf_overparam.fullbatch import end_to_end
@@ -160,10 +161,11 @@ def problem_requests(norm, problem, config) -> dict:
 
     def request(label, model, rule, p, learning_rates, seeds, steps, record_every):
         return problem.fit(
-            f"[{norm}] {label}", model, rule, p=p, learning_rates=learning_rates, seeds=seeds,
+            f"[{tag}] {label}", model, rule, p=p, learning_rates=learning_rates, seeds=seeds,
             steps=steps, record_every=record_every, dtype=config["dtype"],
             divergence_factor=config["divergence_factor"])
 
+    tag = norm if label is None else label
     grids = config["learning_rate_grids"]
     paper = grids["paper"]
     extra = sorted(set(lr for grid in grids.values() for lr in grid) - set(paper))
@@ -188,7 +190,7 @@ def problem_requests(norm, problem, config) -> dict:
             f"l4 Adam depth {depth}", model, adam(**adam_settings["adam"]), 4,
             [adam_settings["learning_rate"]], adam_settings["seeds"], config["steps"],
             config["record_every"])
-    emulation = config["emulation"]
+    emulation = config.get("emulation") or {"depths": [], "hidden_units": []}  # optional
     for p, depth, width in itertools.product(config["losses"], emulation["depths"],
                                              emulation["hidden_units"]):
         model = LinearNetwork(depth=depth, hidden_units=configs.hidden_units_at(depth, width),

@@ -186,8 +186,9 @@ def evaluate_cell(chosen, grid_runs, fixed, gaps, setting, rates, config) -> dic
                            ("l4 GD depth 8 identity", "l4 GD depth 1")],
     }
     out = {claim: speed_claim(p, area, chosen) for claim, p in pairs.items()}
-    out["fig5l_late_start"] = late_start(grid_runs["l4 GD depth 4"], chosen["l4 GD depth 4"],
-                                         horizon, limits)
+    if "l4 GD depth 4" in grid_runs:  # an experiment may leave the late-start claim out
+        out["fig5l_late_start"] = late_start(grid_runs["l4 GD depth 4"], chosen["l4 GD depth 4"],
+                                             horizon, limits)
     out["fig5l_depth8_stuck"] = stuck(grid_runs["l4 GD depth 8"], horizon, rates, limits)
     out["fig5l_depth8_stuck"]["decided_by"] = {"rates": [float(r) for r in rates]}
     out.update(emulation(fixed["emulation"], gaps, horizon, limits))
