@@ -91,7 +91,7 @@ PARTS = {
         "Does depth accelerate gradient descent beyond Ethanol? Each claim's verdict on five "
         "public regression sets, with the atlas's axes and definitions, and which simple "
         "statistic of a set tells where it holds.",
-        "datasets --set \"data_sets=['concrete','wine']\"", "datasets.md"),
+        "datasets --set \"data_sets=['concrete','wine']\"", "beyond_ethanol.md"),
 }
 
 #: Where a part's help points: the documentation site, built from docs/ (mkdocs.yml).

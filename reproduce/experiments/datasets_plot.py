@@ -41,8 +41,9 @@ def plot(out_dir, results, config):
                                            edgecolor="0.55", lw=0))
                 dark = entry["verdict"] in ("holds", "fails")
                 ax.text(col, row, _cell_text(entry), ha="center", va="center", fontsize=6.5,
-                        color="white" if dark else "black",
-                        bbox=None if dark else {"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1})
+                        color="white" if dark else "black",  # on a plain patch over the hatch
+                        bbox={"facecolor": face if dark else "white", "alpha": 0.9, "lw": 0,
+                              "pad": 1.5})
         ax.set_xlim(-0.5, len(claims) - 0.5)
         ax.set_ylim(len(sets) - 0.5, -0.5)
         ax.grid(False)
@@ -68,7 +69,7 @@ def plot(out_dir, results, config):
                                      edgecolor="0.4", label=k)
                                for k in ("holds", "mixed", "inconclusive", "fails")],
                       fontsize=7, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.02))
-        figure.suptitle("The paper's regression claims on five data sets "
+        figure.suptitle(f"The paper's regression claims on {len(sets)} data sets "
                         f"({len(config['seeds'])} seeds per cell, Adam {len(config['adam']['seeds'])})",
                         fontsize=10)
         figure.tight_layout(rect=(0, 0.05, 1, 0.97))
@@ -91,7 +92,9 @@ def plot_statistics(out_dir, results):
             split = results["separation"][claim]
             stat = split["best"][0]
             values = {name: first[name][stat] for name in results["verdicts"]}
-            positive = all(v > 0 for v in values.values())
+            # log scale where the values span more than a decade
+            positive = all(v > 0 for v in values.values()) and (
+                max(values.values()) > 10 * min(values.values()))
             for name, value in values.items():
                 verdict = results["verdicts"][name][claim]["verdict"]
                 face, hatch = ENCODING[verdict]

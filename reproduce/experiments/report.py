@@ -6,6 +6,7 @@ and OUT/atlas/atlas.json (default OUT: results/); nothing is typed by hand. It w
 - the README's verdict section, between the lines `<!-- verdicts:begin -->` and
   `<!-- verdicts:end -->` of ./README.md: a short table, one row per claim with its verdict at the
   figures' setting and the atlas's counts (`readme_section`);
+- docs/beyond_ethanol.md, the claims on five regression sets (`datasets_report`);
 - docs/results.md, the results page: the full verdict table with every claim's numbers
   (`verdict_section`), the figures, the convolution study, the atlas's outcomes by normalization
   and horizon, and the history of the claim definitions with each version's counts.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import pathlib
 
+from . import datasets_report
 from .atlas_claims import CLAIMS
 from .atlas_claims import OUTCOMES
 from .atlas_claims import evidence_key
@@ -26,7 +28,7 @@ from ..lab.records import write_atomically
 
 BEGIN, END = "<!-- verdicts:begin -->", "<!-- verdicts:end -->"
 FIGURES = ("figure2", "figure3", "figure4_left", "figure4_right", "figure5_left",
-           "figure5_right", "conv_overparam", "atlas")
+           "figure5_right", "conv_overparam", "atlas", "datasets")
 AXIS_NAMES = {"normalization": "normalization", "horizon": "horizon",
               "learning_rate_grid": "learning-rate grid", "selection_rule": "selection rule"}
 
@@ -306,6 +308,7 @@ def readme_section(docs) -> str:
     lines.append("| 5-right | " + " | ".join(_cell(x) for x in (
         "overparameterizing the MNIST convnet's dense layers accelerates it",
         figure5_right_short(docs["figure5_right"]), "—")) + " |")
+    lines += datasets_report.readme_sentences(docs.get("datasets"))
     lines += ["", "Every number behind these verdicts (medians and ranges over seeds, what decides "
               "each count): [docs/results.md](docs/results.md)."]
     return "\n".join(lines)
@@ -390,7 +393,8 @@ def convolutions_section(doc) -> list[str]:
 FIGURE_TITLES = {"figure2": "Figure 2", "figure3": "Figure 3", "figure4_left": "Figure 4-left",
                  "figure4_right": "Figure 4-right", "figure5_left": "Figure 5-left",
                  "figure5_right": "Figure 5-right", "conv_overparam": "Overparameterized "
-                 "convolutions (beyond the paper)", "atlas": "The robustness atlas"}
+                 "convolutions (beyond the paper)", "atlas": "The robustness atlas",
+                 "datasets": "Beyond Ethanol: five regression sets"}
 
 
 def figures_section(docs) -> list[str]:
@@ -466,6 +470,9 @@ def run(out_root="results", checkout=".") -> dict:
     if page.parent.is_dir():
         write_atomically(page, results_page(docs).encode())
         written["results_page"] = str(page)
+        beyond = page.parent / datasets_report.PAGE
+        write_atomically(beyond, datasets_report.page(docs.get("datasets")).encode())
+        written["datasets_page"] = str(beyond)
     if not written:
         print(readme_section(docs))
     return written
