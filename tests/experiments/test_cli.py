@@ -74,7 +74,7 @@ def test_help_and_list_import_neither_keras_nor_tensorflow():
 
 
 def test_the_figure_table_has_every_module_and_the_measured_times():
-    assert list(reproduce.PARTS)[0] == "theory" and list(reproduce.PARTS)[-1] == "atlas"
+    assert list(reproduce.PARTS)[0] == "theory" and list(reproduce.PARTS)[-1] == "datasets"
     assert reproduce.PARTS["figure3"].full_time == "203 s"
     for name in reproduce.PARTS:
         assert (ROOT / "reproduce" / "experiments" / f"{name}.py").is_file(), name

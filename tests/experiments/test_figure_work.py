@@ -56,3 +56,17 @@ def test_bench_trainer_refuses_bad_batches_before_loading_data(batches, monkeypa
         bench_trainer.main(["--batches", batches])
     assert exit_info.value.code == 2
     assert f"--batches: comma-separated integers >= 1, got {batches!r}" in capsys.readouterr().err
+
+
+def test_datasets_work_groups_runs_by_set_and_counts_each_once(tmp_path, capsys):
+    datasets_work = load_module("datasets_work")
+    document = {"variant_runs": {
+        "[concrete, z-score] l4 GD depth 1 (paper rates)": run("k1", 4, False, 100, [None, 40], 1.0),
+        "[concrete, min-max features] l2 GD depth 1 (all rates)": run("k2", 2, True, 50, [None], 0.5),
+        "[wine, z-score] l4 Adam depth 2": run("k3", 4, False, 10, [None, None, 5], 2.0)}}
+    by_set = datasets_work.runs_by_set(document)
+    assert by_set == {"concrete": {"k1": (False, 140, 1.0), "k2": (True, 50, 0.5)},
+                      "wine": {"k3": (False, 25, 2.0)}}
+    with pytest.raises(SystemExit):
+        datasets_work.main(["--results", str(tmp_path)])
+    assert "no results at" in capsys.readouterr().err

@@ -32,6 +32,12 @@ class RegressionData:
     def __iter__(self) -> Iterator[Any]:
         return iter((self.X, self.y, self.metadata))
 
+    def __len__(self) -> int:
+        return 3
+
+    def __getitem__(self, index):  # as the (X, y, metadata) tuple: data[0] is X
+        return (self.X, self.y, self.metadata)[index]
+
     def target_to_original(self, values: np.ndarray) -> np.ndarray:
         """Undo the target normalization: map model outputs back to the target's own units."""
         m = self.metadata

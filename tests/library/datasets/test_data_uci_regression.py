@@ -69,6 +69,7 @@ def test_each_set_raw_equals_loadtxt_of_the_file(shared_data_dir, uci_folder, na
                                target_normalization="none")
     assert isinstance(data, RegressionData)
     X, y, meta = data
+    assert len(data) == 3 and data[0] is X and data[1] is y and data[-1] is meta  # as a tuple
     assert X.shape == (rows, inputs) and y.shape == (rows,)
     assert X.dtype == np.float64 and y.dtype == np.float64
     assert np.isfinite(X).all() and np.isfinite(y).all()
