@@ -131,3 +131,15 @@ def test_what_decides_it_is_the_axis_that_separates_the_outcomes():
         "(1 of 4 differ within their normalization: the learning rates selected)")
     summary["fig3_l4"].update(holds=4, fails=0)
     assert report.decides(atlas, "fig3_l4") == "holds in every setting tried"
+
+
+def test_the_data_sets_page_is_what_report_writes(committed):
+    from reproduce.experiments import datasets_report
+
+    page = (ROOT / "docs" / datasets_report.PAGE).read_text()
+    assert page == datasets_report.page(committed["datasets"]), (
+        f"docs/{datasets_report.PAGE} differs from the JSON: run `python -m reproduce report`")
+    if committed["datasets"] is not None:  # one generated sentence per claim in the README
+        readme = (ROOT / "README.md").read_text()
+        for claim in committed["datasets"]["results"]["claims"]:
+            assert datasets_report.claim_sentence(committed["datasets"]["results"], claim) in readme
