@@ -87,7 +87,7 @@ PARTS = {
         "atlas --set horizons=[25000,100000]", "atlas.md"),
     "datasets": Part(
         "the regression claims on Ethanol and four more UCI regression sets",
-        "about 50 min after the atlas (reuses its Ethanol runs)",
+        "49 min after the atlas (reuses its Ethanol runs)",
         "Does depth accelerate gradient descent beyond Ethanol? Each claim's verdict on five "
         "public regression sets, with the atlas's axes and definitions, and which simple "
         "statistic of a set tells where it holds.",

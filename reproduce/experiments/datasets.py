@@ -126,6 +126,51 @@ def set_verdict(counts: dict) -> str:
     return "inconclusive"
 
 
+#: Added after the results were read (the verdicts above are unchanged by it).
+BY_MEASURE = (
+    "added after the results were read: where every curve reaches the relative-gap floor "
+    "(selection.SCORE_FLOOR) within the horizon, each 'end' comparison ties and a speed claim "
+    "cannot hold or fail, whatever the areas say. This view combines each speed claim's "
+    "comparisons on one measure at a time (area: early progress; end: the gap reached), by the "
+    "same rule and over the same distinct outcomes; the verdicts are unchanged by it")
+
+
+def by_measure(cells, claims) -> dict:
+    """{claim: {measure: {outcome: count, "n": n}}}: the speed claims' comparisons on one
+    measure at a time (`BY_MEASURE`), over the distinct outcomes (`atlas_claims.evidence_key`)."""
+    out = {}
+    for claim in claims:
+        per_measure = {}
+        for measure in ("area", "end"):
+            distinct = {}
+            for cell in cells:
+                entry = cell["claims"].get(claim, {})
+                if "comparisons" not in entry:
+                    continue
+                found = [v for k, v in entry["comparisons"].items() if k.endswith(f", {measure}")]
+                distinct.setdefault(atlas_claims.evidence_key(cell, claim),
+                                    atlas_claims.combine(found))
+            if distinct:
+                per_measure[measure] = {**{k: sum(v == k for v in distinct.values())
+                                           for k in atlas_claims.OUTCOMES}, "n": len(distinct)}
+        if per_measure:
+            out[claim] = per_measure
+    return out
+
+
+def ends_at_floor(cells, claims) -> float:
+    """The fraction of the speed claims' seed ends (log10 lowest relative gap) at the floor."""
+    import math
+
+    from ..lab.selection import SCORE_FLOOR
+
+    ends = [v for cell in cells for claim in claims
+            for values in cell["claims"].get(claim, {}).get("end_log10_relative_gap", {}).values()
+            for v in values]
+    floor = math.log10(SCORE_FLOOR)
+    return sum(v is not None and v <= floor for v in ends) / len(ends) if ends else 0.0
+
+
 def summarize(config, problems, runs, done) -> dict:
     claims = config["claims_evaluated"]
     per_set, verdicts = {}, {}
@@ -137,14 +182,16 @@ def summarize(config, problems, runs, done) -> dict:
                                   "verdict": set_verdict(summary[claim]),
                                   "at_the_figures_setting": summary[claim]["at_the_figures_setting"]}
                           for claim in claims}
-        per_set[name] = {"cells": cells}
+        per_set[name] = {"by_measure": by_measure(cells, claims),
+                         "ends_at_the_floor": ends_at_floor(cells, claims), "cells": cells}
     statistics = {name: datasets_statistics.describe(by_norm, config)
                   for name, by_norm in problems.items()}
     outcomes = {claim: {name: verdicts[name][claim]["verdict"] for name in problems}
                 for claim in claims}
     return {
         "claims": {claim: atlas_claims.CLAIMS[claim] for claim in claims},
-        "definitions": {**atlas_claims.describe(config), "set_verdict": SET_VERDICT},
+        "definitions": {**atlas_claims.describe(config), "set_verdict": SET_VERDICT,
+                        "by_measure": BY_MEASURE},
         "verdicts": verdicts,
         "holds_on": {claim: {"sets": [n for n, v in by_set.items() if v == "holds"],
                              "of": len(by_set)} for claim, by_set in outcomes.items()},

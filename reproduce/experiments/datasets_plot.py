@@ -95,19 +95,20 @@ def plot_statistics(out_dir, results):
             # log scale where the values span more than a decade
             positive = all(v > 0 for v in values.values()) and (
                 max(values.values()) > 10 * min(values.values()))
-            for name, value in values.items():
-                verdict = results["verdicts"][name][claim]["verdict"]
+            for rank, name in enumerate(sorted(values, key=values.get)):
+                value, verdict = values[name], results["verdicts"][name][claim]["verdict"]
                 face, hatch = ENCODING[verdict]
                 ax.scatter([value], [0], s=80, color=face, hatch=hatch, edgecolor="0.2", zorder=3)
-                ax.annotate(name, (value, 0), xytext=(0, 9), textcoords="offset points",
-                            ha="center", fontsize=7)
+                # neighbours' names alternate above and below, so that close values stay legible
+                ax.annotate(name, (value, 0), xytext=(0, 9 if rank % 2 == 0 else -16),
+                            textcoords="offset points", ha="center", fontsize=7)
             threshold = split["splits"][stat]["threshold"]
             if threshold is not None:
                 ax.axvline(threshold, color="0.4", lw=0.8, ls="--")
             if positive:
                 ax.set_xscale("log")
             ax.set_yticks([])
-            ax.set_ylim(-1, 1.6)
+            ax.set_ylim(-1.6, 1.6)
             misplaced = split["fewest_misplaced"]
             ax.set_title(f"{SHORT.get(claim, claim)}: best {stat} ("
                          + ("separates" if misplaced == 0 else f"{misplaced} misplaced")

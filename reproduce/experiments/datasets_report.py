@@ -31,6 +31,35 @@ def claim_sentence(results, claim) -> str:
     return f"{_claim_name(claim)}: " + "; ".join(parts) + "."
 
 
+def floor_sentence(results, where="on the page") -> str:
+    """Where the seeds' ends reach the relative-gap floor, and what that does to the verdicts."""
+    at_floor = {name: entry["ends_at_the_floor"] for name, entry in results["sets"].items()
+                if "ends_at_the_floor" in entry}
+    if not at_floor:
+        return ""
+    said = ", ".join(f"{name} {share:.0%}" for name, share in at_floor.items())
+    return (f"Share of the speed claims' seed ends at the relative-gap floor (1e-12): {said}. "
+            "Where curves reach it, their end comparisons tie and a speed claim can neither hold "
+            "nor fail; the comparisons by area alone (a view added after the results were read) "
+            f"are {where}.")
+
+
+def by_measure_table(results) -> list[str]:
+    """Per speed claim and set: holds/mixed/inconclusive/fails of n on area, then on end."""
+    sets = list(results["verdicts"])
+    claims = [c for c in results["claims"]
+              if any(c in results["sets"][s].get("by_measure", {}) for s in sets)]
+    lines = ["| claim | " + " | ".join(sets) + " |", "|---" * (len(sets) + 1) + "|"]
+    for claim in claims:
+        row = []
+        for name in sets:
+            entry = results["sets"][name].get("by_measure", {}).get(claim, {})
+            row.append("; ".join(f"{m}: " + "/".join(str(entry[m][k]) for k in OUTCOMES)
+                                 + f" of {entry[m]['n']}" for m in ("area", "end") if m in entry))
+        lines.append(f"| {_claim_name(claim)} | " + " | ".join(row) + " |")
+    return lines
+
+
 def readme_sentences(doc, link="docs/beyond_ethanol.md") -> list[str]:
     """The README's lines on the data sets (empty without their JSON)."""
     if doc is None:
@@ -40,7 +69,8 @@ def readme_sentences(doc, link="docs/beyond_ethanol.md") -> list[str]:
     return ["", f"**Beyond Ethanol.** The same claims on {len(sets)} regression sets "
             f"({', '.join(sets)}), each judged over the atlas's settings without per-batch "
             f"scaling ([{link.rsplit('/', 1)[-1]}]({link})):", ""] + [
-        f"- {claim_sentence(results, claim)}" for claim in results["claims"]]
+        f"- {claim_sentence(results, claim)}" for claim in results["claims"]] + (
+        ["", floor_sentence(results)] if floor_sentence(results) else [])
 
 
 def _separation_sentence(results, claim) -> str:
@@ -109,8 +139,14 @@ def page(doc) -> str:
         lines.append(f"| {_claim_name(claim)} | " + " | ".join(
             f"**{v[claim]['verdict']}** " + "/".join(str(v[claim][k]) for k in OUTCOMES)
             + f" of {v[claim]['n']}" for v in results["verdicts"].values()) + " |")
-    lines += ["", *[f"- {claim_sentence(results, claim)}" for claim in results["claims"]], "",
-              "## What separates the sets", "",
+    lines += ["", *[f"- {claim_sentence(results, claim)}" for claim in results["claims"]], ""]
+    if "by_measure" in results["definitions"]:
+        lines += ["## The comparisons by measure (a view added after the results were read)", "",
+                  results["definitions"]["by_measure"][0].upper()
+                  + results["definitions"]["by_measure"][1:] + ".", "", floor_sentence(results, "below"), "",
+                  "Each entry: holds / mixed / inconclusive / fails of n, on area, then on end.", "",
+                  *by_measure_table(results), ""]
+    lines += ["## What separates the sets", "",
               "Statistics of each set under the figures' normalization (z-score), computed in "
               "float64 (`reproduce.experiments.datasets_statistics`):", ""]
     lines += [f"- **{name}**: {text}" for name, text in STATISTICS.items()]
@@ -127,6 +163,6 @@ def page(doc) -> str:
                  f"computed, took {timing.get('sum_of_run_times_when_computed_s', 0):,.0f} s "
                  f"summed over {timing.get('workers', 1)} workers ({timing.get('runs_computed', 0)} "
                  f"computed now, {timing.get('runs_reused_from_run_store', 0)} read from the run "
-                 "store). The floor this machine sets for the same arithmetic: "
-                 "`python benchmarks/datasets_work.py` ([Benchmarks](benchmarks.md)).")
+                 "store). The floor this machine sets for the same arithmetic, per set: "
+                 "`python benchmarks/datasets_work.py` ([Benchmarks](benchmarks.md#the-five-data-sets-work-and-its-floor)).")
     return "\n".join(lines + [""])
