@@ -181,6 +181,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pack", default=None, metavar="DIR",
                         help="also write DIR/results.tar.gz: the parts' folders without "
                         "checkpoints, and command.json (device, versions, each part's time)")
+    parser.add_argument("--shard", default=None, metavar="I/N",
+                        help="compute only shard I of N (0 ≤ I < N) of each part's runs, for array "
+                        "jobs sharing OUT; then run the same command without --shard to merge")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of a missing-data error too")
 
@@ -217,6 +220,7 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             parser.error(f"--backend {args.backend}: Keras is already running on "
                          f"{sys.modules['keras'].backend.backend()} in this process")
         os.environ["KERAS_BACKEND"] = args.backend
+    args.shard = parse_shard(parser, args.shard, names)
     args.parts = list(PARTS) if names == ["all"] else [n for n in names if n != "report"]
     args.part_settings = {}
     if args.settings and names == ["report"]:
@@ -229,6 +233,19 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             configure(part, args.quick, args.part_settings.get(part))
     except ValueError as error:
         parser.error(str(error))
+
+
+def parse_shard(parser, text, names):
+    """"I/N" → (I, N) with 0 ≤ I < N; None stays None; anything else is a usage error."""
+    if text is None:
+        return None
+    if names == ["report"]:
+        parser.error("--shard: report trains nothing to share out")
+    index, slash, count = text.partition("/")
+    if not (slash and index.strip().isdigit() and count.strip().isdigit()
+            and 0 <= int(index) < int(count)):
+        parser.error(f"--shard wants I/N with whole numbers 0 ≤ I < N (e.g. 0/4 … 3/4), got {text!r}")
+    return int(index), int(count)
 
 
 def split_settings(texts, parts) -> dict:

@@ -32,6 +32,7 @@ from tf_overparam_cli import reproduce_parser
 from . import PARTS
 from . import figure_module
 from .lab import progress
+from .lab import runner
 from .lab import records
 
 
@@ -153,8 +154,9 @@ def run_part(name: str, out_root: pathlib.Path, args, seen=()) -> Outcome:
     print(f"== {name} ==", flush=True)
     start = time.perf_counter()
     try:
-        figure_module(name).run(out_dir=out_root / name, data_dir=args.data_dir,
-                                quick=args.quick, settings=args.part_settings.get(name))
+        with runner.sharded(getattr(args, "shard", None)):
+            document = figure_module(name).run(out_dir=out_root / name, data_dir=args.data_dir,
+                                               quick=args.quick, settings=args.part_settings.get(name))
     except DataNotFoundError as error:
         why = f"data not found: {_data_named_in(error)}"
         if args.debug:
@@ -170,6 +172,13 @@ def run_part(name: str, out_root: pathlib.Path, args, seen=()) -> Outcome:
         print(f"== {name}: failed ({why})", file=sys.stderr, flush=True)
         return Outcome("failed", why, seconds=time.perf_counter() - start)
     elapsed = time.perf_counter() - start
+    shard = (document or {}).get("shard") if isinstance(document, dict) else None
+    if shard:  # this shard's runs are done; the others' are not yet in the store
+        why = (f"shard {shard['index']}/{shard['of']} done in {elapsed:.1f} s; "
+               f"{shard['runs_missing']} run(s) left to the other shards: merge with the same "
+               "command without --shard once every shard has finished")
+        print(f"== {name}: {why}", flush=True)
+        return Outcome("done", why, seconds=elapsed)
     print(f"== {name} done in {elapsed:.1f} s -> {out_root / name}", flush=True)
     return Outcome("done", f"{elapsed:.1f} s -> {out_root / name}", seconds=elapsed)
 

@@ -39,7 +39,9 @@ def write_atomically(path, data: bytes) -> None:
     """Write to a temporary file, then rename: an interrupted run never leaves half a file."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    # One temporary name per process and thread: processes sharing a folder (array shards)
+    # may write the same file at once, and each rename must move a whole file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     with _WRITING:
         try:
             tmp.write_bytes(data)

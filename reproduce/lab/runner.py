@@ -19,10 +19,17 @@ An experiment is a module with
 `run(module, ...)` asks for runs until none is missing, has the store load or compute them, and
 records each finished run in the interim JSON (`<name>.partial.json`) as it comes; the result,
 `<name>.json`, is written once the figure is drawn.
+
+Array jobs: with `shard=(i, n)` (`--shard I/N`, or `with sharded((i, n))`) a process computes
+only the runs `assign` gives shard i of n and reads the others from the store when they are
+there. N such processes sharing the run store on a common filesystem compute every run once;
+a run of the part without a shard then merges them (it computes whatever is still missing: a
+later stage, such as a grid's chosen rate with more seeds, or the runs of a shard that failed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import pathlib
@@ -43,6 +50,32 @@ def workers() -> int:
     """
     value = os.environ.get("TF_OVERPARAM_WORKERS")
     return max(1, int(value)) if value else max(1, min(2, os.cpu_count() or 1))
+
+
+_SHARD = None  # (i, n) inside `sharded`
+
+
+@contextlib.contextmanager
+def sharded(shard):
+    """Every `run` inside computes only shard (i, n)'s runs (None: every run)."""
+    global _SHARD
+    previous, _SHARD = _SHARD, shard
+    try:
+        yield
+    finally:
+        _SHARD = previous
+
+
+def assign(runs: dict, n: int) -> list[set]:
+    """The keys of {key: run} split into n sets of about equal cost: the costliest first, each to
+    the set with the least cost so far (the first such). Deterministic: every process given the
+    same runs makes the same split."""
+    loads, shares = [0.0] * n, [set() for _ in range(n)]
+    for key in sorted(runs, key=lambda k: (-runs[k].cost, runs[k].key)):
+        share = loads.index(min(loads))
+        loads[share] += runs[key].cost
+        shares[share].add(key)
+    return shares
 
 
 def now() -> str:
@@ -92,12 +125,15 @@ class Record:
 
 
 def run(module, out_dir, data_dir=None, quick=False, settings=None, options=None,
-        compute=True) -> dict:
+        compute=True, shard=None) -> dict:
     """Run the experiment `module` into `out_dir` (its runs in `out_dir`'s sibling `_runs/`,
     shared by every experiment there); returns the JSON document written. `options` go to its
     `prepare`; `compute=False` trains nothing (the stored runs only; `run.skip()` says which
     are left out). The JSON is the result if the module's optional `finished(context, done)`
-    says so (default: always), else it stays interim."""
+    says so (default: always), else it stays interim. `shard` (i, n) (default: `sharded`'s)
+    computes shard i's runs only; if others are missing then, the JSON stays interim and says
+    how many ("shard")."""
+    shard = shard if shard is not None else _SHARD
     name = module.__name__.rsplit(".", 1)[-1]
     config = module.make_config(quick, settings)
     out_dir = pathlib.Path(out_dir)
@@ -114,7 +150,17 @@ def run(module, out_dir, data_dir=None, quick=False, settings=None, options=None
         if not pending:
             break
         tried.update(pending)
-        done.update(store.execute(pending, workers(), record.add_run, name, compute=compute))
+        mine = pending if shard is None else {key: pending[key]
+                                              for key in assign(pending, shard[1])[shard[0]]}
+        done.update(store.execute(mine, workers(), record.add_run, name, compute=compute))
+        others = {key: run for key, run in pending.items() if key not in mine}
+        done.update(store.execute(others, workers(), record.add_run, name, compute=False))
+    missing = [key for key in wanted if key not in done]
+    if shard is not None and missing:  # the other shards' part: merged by a run without --shard
+        record.document["shard"] = {"index": shard[0], "of": shard[1], "runs_missing": len(missing),
+                                    "runs_done": len(done)}
+        record.write()
+        return record.document
     results = module.summarize(config, context, wanted, done)
     module.plot(results, config, context, out_dir)
     final = getattr(module, "finished", lambda context, done: True)(context, done)
