@@ -13,7 +13,6 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import json
 import pathlib
 import re
@@ -24,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import bench_trainer  # noqa: E402  (the one home of the matmul-ceiling loop)
 from figure_work import STACKS  # noqa: E402
+from figure_work import make_parser  # noqa: E402
 
 LABEL = re.compile(r"^\[(?P<set>[^,\]]+), (?P<norm>[^\]]+)\] ")
 
@@ -49,11 +49,7 @@ def load_set(name, data_dir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--results", default="results")
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser = make_parser(__doc__.splitlines()[0])
     args = parser.parse_args(argv)
     path = pathlib.Path(args.results) / "datasets" / "datasets.json"
     if not path.is_file():

@@ -48,12 +48,18 @@ def work(runs):
     return with_x, with_gram, sum(seconds for *_, seconds in runs.values())
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def make_parser(description) -> argparse.ArgumentParser:
+    """The options of this benchmark and of datasets_work.py."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--results", default="results")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    return parser
+
+
+def main(argv=None):
+    parser = make_parser(__doc__.splitlines()[0])
     args = parser.parse_args(argv)
     results = pathlib.Path(args.results)
     paths = [results / name / f"{name}.json" for name in FIGURES] + [results / "atlas" / "atlas.json"]

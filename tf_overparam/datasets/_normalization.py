@@ -74,6 +74,18 @@ def normalize(values: np.ndarray, mode: str, batches=None) -> tuple[np.ndarray, 
     return (values - mean) / std, mean, std
 
 
+def normalize_table(X_raw, y_raw, feature_normalization: str, target_normalization: str,
+                    batches=None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(X, y, entries): features and target normalized (`normalize`), and the metadata entries
+    saying how, as JSON (every regression loader's)."""
+    X, f_mean, f_std = normalize(X_raw, feature_normalization, batches)
+    y, t_mean, t_std = normalize(y_raw, target_normalization)
+    return X, y, {"feature_normalization": feature_normalization,
+                  "feature_mean": as_json(f_mean), "feature_std": as_json(f_std),
+                  "target_normalization": target_normalization,
+                  "target_mean": as_json(t_mean), "target_std": as_json(t_std)}
+
+
 def as_json(stat: Any) -> Any:
     if stat is None:
         return None

@@ -20,8 +20,7 @@ import numpy as np
 from . import _reconstructed, _sources
 from ._gas_sensor_format import N_FEATURES, parse_batch_file
 from ._normalization import TARGET_NORMALIZATIONS, RegressionData
-from ._normalization import as_json as _as_json
-from ._normalization import normalize as _normalize
+from ._normalization import normalize_table as _normalize_table
 from ._sources import (CHECKSUM_POLICIES, ChecksumError, DataFormatError, DataNotFoundError,
                        PartialDataWarning)
 
@@ -283,8 +282,8 @@ def load_ethanol(data_dir: str | os.PathLike | None = None, *, allow_partial: bo
     if y_raw.size == 0:
         raise DataFormatError(f"No ethanol (class {ETHANOL_CLASS}) rows in {folder}.")
     row_batches = np.repeat(list(rows_per_batch), list(rows_per_batch.values()))
-    X, f_mean, f_std = _normalize(X_raw, feature_normalization, row_batches)
-    y, t_mean, t_std = _normalize(y_raw, target_normalization)
+    X, y, normalization = _normalize_table(X_raw, y_raw, feature_normalization,
+                                           target_normalization, row_batches)
 
     metadata = {
         "dataset": "UCI 270 gas sensor array drift at different concentrations, class 1 "
@@ -297,12 +296,7 @@ def load_ethanol(data_dir: str | os.PathLike | None = None, *, allow_partial: bo
         "n_rows": int(y.shape[0]),
         "n_features": N_FEATURES,
         "partial": bool(missing),
-        "feature_normalization": feature_normalization,
-        "feature_mean": _as_json(f_mean),
-        "feature_std": _as_json(f_std),
-        "target_normalization": target_normalization,
-        "target_mean": _as_json(t_mean),
-        "target_std": _as_json(t_std),
+        **normalization,
         "target_units": {"none": "ppmv", "center": "ppmv, centered",
                          "standardize": "ppmv, standardized"}[target_normalization],
         "concentrations_ppmv": sorted(float(c) for c in np.unique(y_raw)),

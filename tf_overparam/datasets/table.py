@@ -11,8 +11,8 @@ import numpy as np
 
 from . import _sources
 from ._normalization import FEATURE_NORMALIZATIONS, TARGET_NORMALIZATIONS
-from ._normalization import as_json
-from ._normalization import normalize
+from ._normalization import RegressionData
+from ._normalization import normalize_table
 from ._sources import DataFormatError, DataNotFoundError
 
 
@@ -32,8 +32,9 @@ def load_table(source, *, target_column: int = -1, feature_normalization: str = 
         target_normalization: ``"standardize"``, ``"center"`` or ``"none"``.
 
     Returns:
-        X (n, d) float64, y (n,) float64, and metadata: the source, its sha256 (files), rows,
-        features, the normalizations and their statistics, ``partial`` (False).
+        A `RegressionData` (unpacks as ``X, y, metadata``): X (n, d) float64, y (n,) float64,
+        and metadata: the source, its sha256 (files), rows, features, the normalizations and
+        their statistics, ``partial`` (False).
 
     Raises:
         DataNotFoundError: the file does not exist. DataFormatError: not a numeric table of
@@ -61,15 +62,11 @@ def load_table(source, *, target_column: int = -1, feature_normalization: str = 
                               f"target; got features {X_raw.shape}, target {y_raw.shape}.")
     if not (np.all(np.isfinite(X_raw)) and np.all(np.isfinite(y_raw))):
         raise DataFormatError(f"{source}: holds values that are not finite numbers.")
-    X, f_mean, f_std = normalize(X_raw, feature_normalization)
-    y, t_mean, t_std = normalize(y_raw, target_normalization)
+    X, y, normalization = normalize_table(X_raw, y_raw, feature_normalization,
+                                          target_normalization)
     metadata = {"dataset": source, "source": source, "sha256": digest, "n_rows": int(len(y)),
-                "n_features": int(X.shape[1]), "partial": False,
-                "feature_normalization": feature_normalization,
-                "feature_mean": as_json(f_mean), "feature_std": as_json(f_std),
-                "target_normalization": target_normalization,
-                "target_mean": as_json(t_mean), "target_std": as_json(t_std)}
-    return X, y, metadata
+                "n_features": int(X.shape[1]), "partial": False, **normalization}
+    return RegressionData(X, y, metadata)
 
 
 def _from_file(path: Path, target_column: int):

@@ -22,8 +22,7 @@ import numpy as np
 
 from . import _sources
 from ._normalization import FEATURE_NORMALIZATIONS, TARGET_NORMALIZATIONS, RegressionData
-from ._normalization import as_json as _as_json
-from ._normalization import normalize as _normalize
+from ._normalization import normalize_table as _normalize_table
 from ._sources import CHECKSUM_POLICIES, ChecksumError, DataFormatError
 
 #: Name of the sets' folder under a data root (and in the cache).
@@ -231,8 +230,8 @@ def load_uci_regression(name: str, data_dir: str | os.PathLike | None = None, *,
             raise ChecksumError(message)
         warnings.warn(message, UserWarning, stacklevel=2)
     table = _read(path, spec)
-    X, f_mean, f_std = _normalize(table[:, :-1], feature_normalization)
-    y, t_mean, t_std = _normalize(table[:, -1], target_normalization)
+    X, y, normalization = _normalize_table(table[:, :-1], table[:, -1], feature_normalization,
+                                           target_normalization)
     metadata = {
         "name": spec.name,
         "dataset": spec.title,
@@ -252,12 +251,7 @@ def load_uci_regression(name: str, data_dir: str | os.PathLike | None = None, *,
         "n_rows": int(y.shape[0]),
         "n_features": int(X.shape[1]),
         "partial": False,
-        "feature_normalization": feature_normalization,
-        "feature_mean": _as_json(f_mean),
-        "feature_std": _as_json(f_std),
-        "target_normalization": target_normalization,
-        "target_mean": _as_json(t_mean),
-        "target_std": _as_json(t_std),
+        **normalization,
     }
     return RegressionData(X, y, metadata)
 
