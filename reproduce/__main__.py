@@ -32,7 +32,6 @@ from tf_overparam_cli import reproduce_parser
 from . import PARTS
 from . import figure_module
 from .lab import progress
-from .lab import runner
 from .lab import records
 
 
@@ -150,6 +149,8 @@ def run_part(name: str, out_root: pathlib.Path, args, seen=()) -> Outcome:
     traceback with --debug; once, when several parts hit the same one). Any other error is a
     bug or a broken environment: its traceback is always shown."""
     from tf_overparam.datasets import DataNotFoundError
+
+    from .lab import runner  # here: it imports Keras, which must start on the chosen backend
 
     print(f"== {name} ==", flush=True)
     start = time.perf_counter()
