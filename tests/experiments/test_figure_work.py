@@ -70,3 +70,22 @@ def test_datasets_work_groups_runs_by_set_and_counts_each_once(tmp_path, capsys)
     with pytest.raises(SystemExit):
         datasets_work.main(["--results", str(tmp_path)])
     assert "no results at" in capsys.readouterr().err
+
+
+def test_breakdown_splits_each_run_once_into_loops_compile_and_rest(tmp_path, capsys):
+    figure_breakdown = load_module("figure_breakdown")
+
+    def timed(key, gram, loop, compile_s, total):
+        return {"info": {"spec_key": key, "gram": gram, "wall_time_s": loop,
+                         "compile_time_s": compile_s, "total_time_s": total}}
+
+    seen = set()
+    first = figure_breakdown.breakdown({"runs": {"a": timed("k1", False, 10.0, 2.0, 13.0),
+                                                 "b": timed("k2", True, 4.0, 1.0, 5.5)}}, seen)
+    assert first == {"l4 loops": 10.0, "l2 loops": 4.0, "compile": 3.0, "rest": 1.5, "runs": 2}
+    again = figure_breakdown.breakdown({"variant_runs": {"a": timed("k1", False, 10.0, 2.0, 13.0),
+                                                         "c": timed("k3", False, 1.0, 0.5, 1.5)}}, seen)
+    assert again == {"l4 loops": 1.0, "l2 loops": 0.0, "compile": 0.5, "rest": 0.0, "runs": 1}
+    with pytest.raises(SystemExit):
+        figure_breakdown.main(["--results", str(tmp_path)])
+    assert "no results of" in capsys.readouterr().err
