@@ -173,7 +173,7 @@ def run_part(name: str, out_root: pathlib.Path, args, seen=()) -> Outcome:
         print(f"== {name}: failed ({why})", file=sys.stderr, flush=True)
         return Outcome("failed", why, seconds=time.perf_counter() - start)
     elapsed = time.perf_counter() - start
-    shard = (document or {}).get("shard") if isinstance(document, dict) else None
+    shard = document.get("shard") if isinstance(document, dict) else None
     if shard:  # this shard's runs are done; the others' are not yet in the store
         why = (f"shard {shard['index']}/{shard['of']} done in {elapsed:.1f} s; "
                f"{shard['runs_missing']} run(s) left to the other shards: merge with the same "
