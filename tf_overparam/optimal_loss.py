@@ -109,7 +109,7 @@ def optimal_lp_loss(X, y, p=4, *, gtol=1e-13, maxiter=100_000, newton_steps=50) 
         An `OptimalLoss`; `details` records the BFGS loss, its iterations and message, and the
         Newton-polished loss.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> X, y = rng.normal(size=(50, 3)), rng.normal(size=50)
         >>> optimal_lp_loss(X, y, p=4).gradient_norm < 1e-10

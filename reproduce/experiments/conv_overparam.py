@@ -40,6 +40,7 @@ import numpy as np  # noqa: E402
 
 import tf_overparam  # noqa: E402
 from ..lab import configs  # noqa: E402
+from ..lab.data_parallel import data_parallel  # noqa: E402
 from ..lab import mnist_tutorial  # noqa: E402
 from ..lab.plotting import save_figure  # noqa: E402
 from ..lab.plotting import style  # noqa: E402
@@ -82,6 +83,7 @@ LABELS = {"original": "original", "dense": "dense layers ×2 (paper)",
 COLORS = {"original": "tab:blue", "dense": "tab:red", "dense_conv": "tab:green"}
 DATA_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
 ORIGINAL_PARAMS = 1_663_370
+PREDICT_BATCH = 1000
 
 
 def make_config(quick=False, settings=None):
@@ -131,12 +133,27 @@ def count_params(model):
 
 def error_percent(model, images, labels):
     """(error in percent, logits)."""
-    logits = model.predict(images, batch_size=1000, verbose=0)
+    logits = model.predict(images, batch_size=PREDICT_BATCH, verbose=0)
     return 100.0 * float(np.mean(np.argmax(logits, axis=1) != labels)), logits
 
 
+def batch_sizes(config):
+    """Every batch a run feeds the model: the training batch and `error_percent`'s chunks."""
+    sizes = {config["batch_size"]}
+    for n in (config["eval_size"], config["test_size"]):
+        sizes |= {min(n, PREDICT_BATCH), n % PREDICT_BATCH or PREDICT_BATCH}
+    return sorted(sizes)
+
+
 def train_one(dataset, name, seed, data, config):
-    """Train one model; returns its record (per-step cross-entropy, test errors, collapse)."""
+    """Train one model; returns its record (per-step cross-entropy, test errors, collapse).
+    Data-parallel over the local devices where the backend splits batches (JAX,
+    `lab.data_parallel`); the record says over how many."""
+    with data_parallel(batch_sizes(config)) as devices:
+        return {**_train_one(dataset, name, seed, data, config), "devices": devices}
+
+
+def _train_one(dataset, name, seed, data, config):
     (x_train, y_train), (x_test, y_test) = data
     model = build(name, seed, config)
     model.compile(

@@ -11,6 +11,7 @@ it was made with, finite values where they must be); a bad one is moved aside in
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures
 import functools
 import hashlib
@@ -47,20 +48,34 @@ class BadEntry(ValueError):
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """A hash of the library sources whose arithmetic stored results depend on (the full-batch
-    trainer, the ops, the initializers, the optimum solver): editing any of them invalidates the
-    store instead of reusing results an older version computed."""
+    """A hash of the library code whose arithmetic stored results depend on (the full-batch
+    trainer, the ops, the initializers, the optimum solver): editing its code invalidates the
+    store instead of reusing results an older version computed. Docstrings, comments and layout
+    are left out (`_code_of`), so documenting the trainer keeps every stored run."""
     import tf_overparam
 
     # The installed package, not a path relative to this file: in the wheel these experiments
     # live inside it (tf_overparam/reproduce/), in a checkout beside it.
     root = pathlib.Path(tf_overparam.__file__).resolve().parent
     digest = hashlib.sha256()
-    for folder in ("fullbatch", "ops", "initializers"):
-        for path in sorted((root / folder).glob("*.py")):
-            digest.update(path.read_bytes())
-    digest.update((root / "optimal_loss.py").read_bytes())
+    paths = [path for folder in ("fullbatch", "ops", "initializers")
+             for path in sorted((root / folder).glob("*.py"))]
+    for path in paths + [root / "optimal_loss.py"]:
+        digest.update(_code_of(path.read_text(encoding="utf-8")).encode())
     return digest.hexdigest()[:16]
+
+
+def _code_of(source: str) -> str:
+    """`source` as code only: parsed, docstrings removed, written back by `ast.unparse` (which
+    drops comments and normalizes layout)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.body and isinstance(node.body[0], ast.Expr)
+                and isinstance(node.body[0].value, ast.Constant)
+                and isinstance(node.body[0].value.value, str)):
+            node.body = node.body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
 
 
 def spec_key(spec: dict) -> str:

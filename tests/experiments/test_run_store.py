@@ -149,3 +149,18 @@ def test_kill_9_in_the_middle_then_rerun_gives_the_uninterrupted_results(tmp_pat
         assert a["runs"][label]["losses"] == b["runs"][label]["losses"], label
         assert a["runs"][label]["configurations"] == b["runs"][label]["configurations"]
     assert sum(run["info"]["cached"] for run in a["runs"].values()) == 2
+
+
+def test_the_code_fingerprint_ignores_docstrings_comments_and_layout_only():
+    from reproduce.lab.run_store import _code_of
+
+    source = 'def f(x):\n    return x * 2\n'
+    documented = ('"""A module."""\n\n\ndef f(x):  # doubled\n    """Twice x."""\n\n'
+                  '    return (x *\n            2)\n')
+    assert _code_of(documented) == _code_of(source)
+    assert _code_of('def f(x):\n    """Only a docstring."""\n') == _code_of(
+        "def f(x):\n    pass\n")
+    # Anything that computes differently is a different fingerprint, a string value included.
+    assert _code_of('def f(x):\n    return x * 3\n') != _code_of(source)
+    assert _code_of('def f(x):\n    y = "a"\n    return y\n') != _code_of(
+        'def f(x):\n    y = "b"\n    return y\n')

@@ -5,6 +5,8 @@ function is compiled, how float64 is switched on, and how devices are named.
 - JAX: `jax.jit` (always XLA); `keras.ops` loops become `lax` loops. JAX computes in float32
   unless 64-bit mode is on, so `float64_scope()` turns it on for the duration of a call only.
 - PyTorch is not supported: `check_backend()` says so before any work.
+- Devices: on JAX the configuration axis is split over several local devices
+  (`ConfigurationSplit`); on TensorFlow the loop runs on one device.
 Nothing here imports TensorFlow unless the backend is TensorFlow.
 """
 
@@ -14,6 +16,7 @@ import contextlib
 import threading
 
 import keras
+import numpy as np
 
 SUPPORTED = ("tensorflow", "jax")
 
@@ -75,7 +78,7 @@ def device_of(tensor) -> str:
     """Where a backend tensor lives, e.g. '/job:localhost/…/device:CPU:0' or 'cuda:0'."""
     if name() == "jax":
         try:
-            return ", ".join(str(d) for d in tensor.devices())
+            return ", ".join(sorted(str(d) for d in tensor.devices()))
         except AttributeError:  # pragma: no cover
             return "unknown"
     try:
@@ -117,6 +120,90 @@ def accelerators() -> list[str]:
 
         return [d.name for d in tf.config.list_logical_devices("GPU")]
     return []
+
+
+def check_devices(devices):
+    """None (every local device) or a count >= 1; more than one only on JAX, and no more than
+    there are local devices."""
+    if devices is None:
+        return None
+    if isinstance(devices, bool) or not isinstance(devices, (int, np.integer)) or devices < 1:
+        raise ValueError(f"`devices` must be None (every local device) or an integer >= 1, "
+                         f"got {devices!r}.")
+    available = local_device_count()
+    if devices > available:
+        raise ValueError(f"`devices={devices}`, but the {name()} backend has {available} local "
+                         f"device(s) for the configuration axis (JAX: every local device; "
+                         f"TensorFlow: one).")
+    return int(devices)
+
+
+def local_device_count() -> int:
+    """How many devices the configuration axis can be split over: JAX's local devices (GPUs,
+    or host devices under XLA_FLAGS=--xla_force_host_platform_device_count=N); 1 on TensorFlow,
+    whose multi-device path is tf.distribute for the Keras layers."""
+    if name() != "jax":
+        return 1
+    import jax
+
+    return jax.local_device_count()
+
+
+class ConfigurationSplit:
+    """The configuration axis laid over up to `devices` devices (JAX), everything else
+    replicated.
+
+    Each configuration is computed on one device from its own rows and a copy of the data, so
+    a split changes where a configuration runs, not its arithmetic, with one exception that
+    `resize` avoids: a configuration alone in its batch runs a different matrix-product kernel
+    than in a batch of two or more, and its round-off differs. XLA needs equal shares, so the
+    axis is padded to a multiple of the device count with copies of its last configuration
+    (`padded`), whose results are discarded. With one device nothing is padded or placed.
+    """
+
+    AXIS = "configurations"
+
+    def __init__(self, devices=None):
+        self.devices = local_device_count() if devices is None else int(devices)
+        self.count = 1
+        self._shardings = None  # (split, replicated) over the first `count` devices
+
+    def resize(self, size: int) -> None:
+        """Use as many devices as give each at least two of `size` configurations."""
+        count = max(1, min(self.devices, size // 2))
+        if self.devices > 1 and (self._shardings is None or count != self.count):
+            import jax
+
+            mesh = jax.sharding.Mesh(np.array(jax.local_devices()[:count]), (self.AXIS,))
+            self._shardings = (
+                jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(self.AXIS)),
+                jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
+        self.count = count
+
+    def padded(self, index) -> np.ndarray:
+        """`index` (configurations) followed by copies of its last entry up to a multiple of
+        the device count."""
+        index = np.asarray(index)
+        extra = -index.size % self.count
+        return np.concatenate([index, np.repeat(index[-1:], extra)]) if extra else index
+
+    def place(self, tree):
+        """Leaves with a configuration axis split over the devices, scalars replicated."""
+        if self._shardings is None:
+            return tree
+        import jax
+
+        split, replicated = self._shardings
+        return keras.tree.map_structure(
+            lambda x: jax.device_put(x, split if len(x.shape) else replicated), tree)
+
+    def replicate(self, tree):
+        """Every leaf copied to every device in use (the data, the loss levels)."""
+        if self._shardings is None:
+            return tree
+        import jax
+
+        return keras.tree.map_structure(lambda x: jax.device_put(x, self._shardings[1]), tree)
 
 
 _QUIET_LOCK = threading.Lock()

@@ -14,7 +14,7 @@ loss, freezes it (its parameters stop moving, its later recorded losses are NaN,
 says when), and the first iteration at which the loss reaches each of `loss_levels` is noted.
 Frozen configurations leave the compiled loop at the end of a chunk.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from tf_overparam.fullbatch import LinearNetwork, train
     >>> rng = np.random.default_rng(0)
@@ -60,7 +60,8 @@ def train(X, y, model: LinearNetwork | None = None, optimizer="gd", *, p=2,
           loss_levels: Sequence[float] = (), divergence_factor: float = 1e6,
           dtype: str = "float64", jit_compile: bool | str = "auto", initial_factors=None,
           chunk_steps: int | None = None, gram: bool | None = None,
-          progress: Callable[[int, int, np.ndarray], None] | None = None) -> TrainResult:
+          progress: Callable[[int, int, np.ndarray], None] | None = None,
+          devices: int | None = None) -> TrainResult:
     """Train every (learning rate, seed) configuration of one network and update rule at once.
 
     Args:
@@ -95,6 +96,10 @@ def train(X, y, model: LinearNetwork | None = None, optimizer="gd", *, p=2,
         gram: ℓ2 only: loss and gradient from XᵀX (O(d²) per configuration instead of O(nd);
             the same iterates up to round-off). Default: when p = 2 and n > d.
         progress: optional callback, see `chunk_steps`.
+        devices: split the configurations over this many local devices (JAX only; default:
+            all of them, e.g. every GPU, or the host devices made by
+            `XLA_FLAGS=--xla_force_host_platform_device_count=N`). The data are replicated and
+            each configuration is computed on one device, so the results do not depend on it.
 
     Returns:
         A `TrainResult`.
@@ -117,6 +122,7 @@ def train(X, y, model: LinearNetwork | None = None, optimizer="gd", *, p=2,
     if dtype not in DTYPES:
         raise ValueError(f"`dtype` must be one of {DTYPES}, got {dtype!r}.")
     jit_compile = backend.check_jit_compile(jit_compile)
+    split = backend.ConfigurationSplit(backend.check_devices(devices))
     X, Y = _check_data(X, y)
     lr_column, seed_column = _configurations(learning_rates, seeds)
     loss_levels = np.asarray(list(loss_levels), dtype=np.float64).reshape(-1)
@@ -133,7 +139,8 @@ def train(X, y, model: LinearNetwork | None = None, optimizer="gd", *, p=2,
     if chunk_steps is None:
         chunk_steps = 20_000 if progress is not None else 10_000
     loop = _Loop(objective, rule, divergence_factor, record_every,
-                 max_records=max(1, min(steps // record_every, int(chunk_steps) // record_every)))
+                 max_records=max(1, min(steps // record_every, int(chunk_steps) // record_every)),
+                 split=split)
     with backend.float64_scope(), backend.quiet():
         outcome = loop.run(params0, lr_column, loss_levels, steps, graph_steps,
                            int(chunk_steps), progress)
@@ -151,8 +158,8 @@ def train(X, y, model: LinearNetwork | None = None, optimizer="gd", *, p=2,
 class _Loop:
     """The compiled pieces (a chunk of iterations, the final evaluation) and their driver."""
 
-    def __init__(self, objective, rule, divergence_factor, record_every, max_records):
-        self.objective, self.rule = objective, rule
+    def __init__(self, objective, rule, divergence_factor, record_every, max_records, split):
+        self.objective, self.rule, self.split = objective, rule, split
         self.divergence_factor = divergence_factor
         self.record_every, self.max_records = record_every, max_records
         self.compiled = {}
@@ -223,12 +230,13 @@ class _Loop:
     # ---- the driver (NumPy bookkeeping around the compiled chunks) ----
 
     def _functions(self, xla, size, args):
-        """The (chunk, evaluate) pair for one phase, compiled once per (phase, configurations).
+        """The (chunk, evaluate) pair for one phase, compiled once per (phase, configurations,
+        devices).
 
         Compilation happens in a call with zero records (the shapes of the calls that follow),
         so that the measured loop time excludes it.
         """
-        key = (xla, size)
+        key = (xla, size, self.split.count)
         if key not in self.compiled:
             start = time.perf_counter()
             chunk = backend.compile_function(self._chunk, xla)
@@ -245,29 +253,38 @@ class _Loop:
         dtype = self.objective.dtype
         batch = lr_column.size
         total_records = steps // self.record_every
-        data = self.objective.arrays()
-        params = [ops.convert_to_tensor(f, dtype=dtype) for f in params0]
-        state = self.rule.init(params)
-        lr = ops.convert_to_tensor(lr_column.reshape(-1, 1, 1), dtype=dtype)
-        levels = ops.convert_to_tensor(loss_levels.reshape(1, -1), dtype=dtype)
+        split = self.split
+        # The compiled loop sees the configurations `active` (indices into the full batch),
+        # padded for the device split by copies of the last one; rows [:active.size] are real.
+        active = np.arange(batch)
+        split.resize(batch)
+        rows = split.padded(active)
+        data = split.replicate(self.objective.arrays())
+        params = split.place([ops.convert_to_tensor(f[rows], dtype=dtype) for f in params0])
+        state = split.place(self.rule.init(params))
+        lr = split.place(ops.convert_to_tensor(lr_column[rows].reshape(-1, 1, 1), dtype=dtype))
+        levels = split.replicate(ops.convert_to_tensor(loss_levels.reshape(1, -1), dtype=dtype))
         initial_loss = backend.compile_function(
             lambda d, f: self.objective.loss(d, chain_product(f)), False)(data, params)
-        watch = (ops.ones((batch,), "bool"), ops.full((batch,), -1, "int32"),
-                 ops.full((batch, loss_levels.size), -1, "int32"), initial_loss, levels)
-        t = ops.convert_to_tensor(0, "int32")
+        watch = (*split.place((ops.ones((rows.size,), "bool"), ops.full((rows.size,), -1, "int32"),
+                               ops.full((rows.size, loss_levels.size), -1, "int32"),
+                               initial_loss)), levels)
+        t = split.replicate(ops.convert_to_tensor(0, "int32"))
 
         # Full-batch bookkeeping (NumPy); the compiled loop only sees the configurations alive.
         losses = np.full((batch, total_records + 1), np.nan)
         diverged_full = np.full(batch, -1, dtype=np.int64)
         levels_full = np.full((batch, loss_levels.size), -1, dtype=np.int64)
         final_params = [np.array(f, dtype=np.float64) for f in params0]
-        active = np.arange(batch)
+
+        def real(tensor):
+            return ops.convert_to_numpy(tensor)[:active.size]
 
         def store():
-            diverged_full[active] = ops.convert_to_numpy(watch[1])
-            levels_full[active] = ops.convert_to_numpy(watch[2])
+            diverged_full[active] = real(watch[1])
+            levels_full[active] = real(watch[2])
             for full, current in zip(final_params, params):
-                full[active] = ops.convert_to_numpy(current)
+                full[active] = real(current)
 
         done, wall, used_xla = 0, 0.0, False
         target = min(500, chunk_steps)
@@ -275,7 +292,7 @@ class _Loop:
             done_steps = done * self.record_every
             xla = done_steps >= graph_steps
             used_xla = used_xla or xla
-            chunk_fn, _ = self._functions(xla, active.size, (data, t, lr, params, state, watch))
+            chunk_fn, _ = self._functions(xla, rows.size, (data, t, lr, params, state, watch))
             # Chunks grow geometrically (500, 1,000, 2,000, … iterations up to `chunk_steps`)
             # so that early divergences leave the compiled loop early; a chunk ends where XLA
             # takes over.
@@ -285,7 +302,7 @@ class _Loop:
             start = time.perf_counter()
             t, params, state, *tracked, buffer = chunk_fn(
                 data, t, ops.convert_to_tensor(n, "int32"), lr, params, state, watch)
-            chunk = ops.convert_to_numpy(buffer)[:n]
+            chunk = ops.convert_to_numpy(buffer)[:n, :active.size]
             wall += time.perf_counter() - start
             watch = (*tracked, *watch[3:])
             losses[active, done:done + n] = chunk.T
@@ -294,22 +311,28 @@ class _Loop:
                 latest = np.full(batch, np.nan)
                 latest[active] = chunk[-1]
                 progress(done * self.record_every, steps, latest)
-            alive_now = ops.convert_to_numpy(watch[0])
+            alive_now = real(watch[0])
             if not alive_now.all():
                 # Drop frozen configurations from the compiled loop (fewer, cheaper iterations).
                 store()
                 keep = np.flatnonzero(alive_now)
                 active = active[keep]
-                index = ops.convert_to_tensor(keep, "int32")
-                params, state, lr, tracked = _take((params, state, lr, watch[:4]), index)
+                if not active.size:
+                    break
+                split.resize(active.size)
+                rows = split.padded(keep)
+                index = ops.convert_to_tensor(rows, "int32")
+                params, state, lr, tracked = split.place(
+                    _take((params, state, lr, watch[:4]), index))
+                data, levels, t = split.replicate((data, watch[4], t))
                 watch = (*tracked, levels)  # the levels are shared, not per configuration
         steps_done = done * self.record_every
         if active.size:
-            _, evaluate = self._functions(steps_done >= graph_steps, active.size,
+            _, evaluate = self._functions(steps_done >= graph_steps, rows.size,
                                           (data, t, lr, params, state, watch))
             start = time.perf_counter()
             final_loss, diverged_at, level_steps = evaluate(data, t, params, watch)
-            losses[active, total_records] = ops.convert_to_numpy(final_loss)
+            losses[active, total_records] = real(final_loss)
             wall += time.perf_counter() - start
             watch = (watch[0], diverged_at, level_steps, *watch[3:])
             store()

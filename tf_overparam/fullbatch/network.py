@@ -34,7 +34,7 @@ class LinearNetwork:
     with `numpy.random.default_rng(seed)`, so a seed gives the same network for every learning
     rate, optimizer and backend.
 
-    Example:
+    Examples:
         >>> net = LinearNetwork(depth=3, hidden_units=1, kernel_initializer="near_zero")
         >>> [f.shape for f in net.initial_factors(seed=0, input_dim=128, output_dim=1)]
         [(128, 1), (1, 1), (1, 1)]

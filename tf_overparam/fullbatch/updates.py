@@ -12,7 +12,7 @@ The adaptive rules are Keras 3's update rules with Keras' defaults (the trainer'
 them with `keras.optimizers.*` step by step). Adding a rule is one factory function below,
 registered with `@_register`; `get(name_or_rule)` and `train(optimizer=...)` then know it.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> rule = adam(epsilon=1e-8)
     >>> params = [np.ones((3, 1))]

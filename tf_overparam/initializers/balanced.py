@@ -23,7 +23,7 @@ class Balanced(keras.initializers.Initializer):
         stddev: standard deviation of the drawn target's entries. Must be >= 0.
         seed: optional integer seed for the drawn target and the orthonormal bases.
 
-    Example:
+    Examples:
         >>> init = Balanced(stddev=0.01, seed=0)
         >>> factors = init.factors([(128, 1), (1, 1), (1, 1)])  # depth 3, hidden width 1
     """

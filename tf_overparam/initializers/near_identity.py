@@ -19,7 +19,7 @@ class NearIdentity(NearZero):
         seed: optional integer seed (a seeded instance returns the same values on every call;
             `OverparamDense` derives one seed per factor, seeded or not).
 
-    Example:
+    Examples:
         >>> init = NearIdentity(stddev=0.01, seed=0)
         >>> values = init((128, 1))  # values[0, 0] is close to 1
     """

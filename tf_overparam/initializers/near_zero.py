@@ -23,7 +23,7 @@ class NearZero(keras.initializers.RandomNormal):
             the same values on every call; `OverparamDense` derives one seed per factor
             (an unseeded instance holds a random default seed, so its factors differ too).
 
-    Example:
+    Examples:
         >>> init = NearZero(stddev=0.01, seed=0)
         >>> values = init((128, 1))
     """

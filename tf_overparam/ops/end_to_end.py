@@ -163,7 +163,7 @@ def end_to_end_direction(kernel, gradient, depth):
     Returns:
         P(G), same shape as `gradient`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> kernel = np.array([[3.0], [4.0]])
         >>> gradient = np.array([[1.0], [0.0]])
@@ -195,7 +195,7 @@ def end_to_end_update(kernel, gradient, learning_rate, depth, weight_decay=0.0):
         The new kernel. With λ = 0 it is K − η P(G); otherwise (K − K·(λN)·η) − η P(G), the
         expression of Keras' SGD for N = 1 (so that N = 1 matches it bit for bit).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> kernel, gradient = np.array([[3.0], [4.0]]), np.array([[1.0], [0.0]])
         >>> new_kernel = end_to_end_update(kernel, gradient, 0.1, depth=2)
