@@ -40,6 +40,30 @@ def breakdown(document, seen: set) -> dict:
     return out
 
 
+#: Configurations per ℓ4 run, in classes (upper bounds) for the per-batch-size view.
+BATCH_CLASSES = (2, 5, 15, 30, None)
+
+
+def by_batch_size(documents) -> dict:
+    """{upper bound: [runs, configuration-iterations, loop seconds]} of the ℓ4 runs (with X),
+    each counted once: what one configuration-iteration cost, by the run's number of
+    configurations."""
+    out, seen = {bound: [0, 0, 0.0] for bound in BATCH_CLASSES}, set()
+    for document in documents:
+        for group in ("runs", "variant_runs"):
+            for run in document.get(group, {}).values():
+                info = run["info"]
+                if info["spec_key"] in seen or info["gram"]:
+                    continue
+                seen.add(info["spec_key"])
+                size, steps = len(run["configurations"]), run["settings"]["steps"]
+                bound = next(b for b in BATCH_CLASSES if b is None or size <= b)
+                out[bound][0] += 1
+                out[bound][1] += sum(c["diverged_at"] or steps for c in run["configurations"])
+                out[bound][2] += info["wall_time_s"]
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default="results")
@@ -60,6 +84,18 @@ def main(argv=None):
     print("\nseconds summed over the runs as recorded when computed (two workers run side by side, "
           "so a part's wall time is about half); runs shared between experiments are counted in "
           "the first")
+    print("\nl4 loops on Ethanol (the figures and the atlas) by the run's number of "
+          "configurations:")
+    low = 1
+    for bound, (runs, work, seconds) in by_batch_size(
+            json.loads(path.read_text()) for name, path in found.items()
+            if name != "datasets").items():
+        label = f"{low}-{bound}" if bound else f">{low - 1}"
+        low = (bound or 0) + 1
+        if runs:
+            print(f"  {label:>6} configurations: {runs:>3} runs, {work / 1e6:>6.1f}M "
+                  f"configuration-iterations, {seconds:>7,.0f} s, "
+                  f"{seconds / work * 1e6:>6.1f} µs each")
 
 
 if __name__ == "__main__":

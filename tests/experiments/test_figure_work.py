@@ -89,3 +89,19 @@ def test_breakdown_splits_each_run_once_into_loops_compile_and_rest(tmp_path, ca
     with pytest.raises(SystemExit):
         figure_breakdown.main(["--results", str(tmp_path)])
     assert "no results of" in capsys.readouterr().err
+
+
+def test_breakdown_by_batch_size_counts_each_l4_run_once_up_to_divergence():
+    figure_breakdown = load_module("figure_breakdown")
+
+    def timed(key, gram, diverged, loop):
+        return {"info": {"spec_key": key, "gram": gram, "wall_time_s": loop},
+                "settings": {"steps": 100}, "configurations": [{"diverged_at": d} for d in diverged]}
+
+    documents = [{"runs": {"a": timed("k1", False, [None, 40], 1.0),      # 2 configurations
+                           "b": timed("k2", True, [None] * 4, 9.0),       # l2: not counted
+                           "c": timed("k3", False, [None] * 40, 4.0)}},   # > 30
+                 {"variant_runs": {"a": timed("k1", False, [None, 40], 1.0),  # seen already
+                                   "d": timed("k4", False, [None] * 3, 0.5)}}]  # 3 to 5
+    assert figure_breakdown.by_batch_size(documents) == {
+        2: [1, 140, 1.0], 5: [1, 300, 0.5], 15: [0, 0, 0.0], 30: [0, 0, 0.0], None: [1, 4000, 4.0]}
