@@ -48,6 +48,14 @@ def work(runs):
     return with_x, with_gram, sum(seconds for *_, seconds in runs.values())
 
 
+def invocation_seconds(paths):
+    """(wall seconds of the commands that wrote these JSONs, True when each computed runs):
+    with runs read from the run store instead, a JSON's wall time says nothing of the trainer."""
+    timings = [json.loads(pathlib.Path(path).read_text()).get("timing", {}) for path in paths]
+    return (sum(t.get("this_invocation_s", 0.0) for t in timings),
+            all(t.get("runs_computed", 0) > 0 for t in timings))
+
+
 def make_parser(description) -> argparse.ArgumentParser:
     """The options of this benchmark and of datasets_work.py."""
     parser = argparse.ArgumentParser(description=description)
@@ -88,7 +96,8 @@ def main(argv=None):
         print(f"  {stack:>4} configurations: {rate:>9,.0f} configuration-iterations/s "
               f"({rate * flops / 1e9:5.1f} GFLOP/s), {rate / ceiling[STACKS[0]]:.2f}× the rate at {STACKS[0]}")
     best = max(ceiling.values())
-    for label, runs in (("five regression figures", figures), ("atlas, runs beyond the figures'", atlas_new)):
+    for label, runs, written_by in (("five regression figures", figures, paths[:-1]),
+                                    ("atlas, runs beyond the figures'", atlas_new, paths[-1:])):
         with_x, with_gram, loop_seconds = work(runs)
         print(f"\n{label}: {len(runs)} trainer runs, {with_x / 1e6:.1f}M configuration-iterations with X "
               f"({with_x * flops / 1e12:.1f} TFLOP), {with_gram / 1e6:.1f}M with XᵀX; "
@@ -97,6 +106,15 @@ def main(argv=None):
             print(f"  floor at the {stack}-configuration ceiling: {with_x / rate:6,.0f} s")
         print(f"  trainer as run: {with_x * flops / loop_seconds / 1e9:.1f} GFLOP/s per worker; "
               f"the best ceiling is {best * flops / 1e9:.1f} GFLOP/s")
+        wall, computed = invocation_seconds(written_by)
+        if computed:
+            ratios = ", ".join(f"{wall / (with_x / rate):.2f}× at {stack}"
+                               for stack, rate in ceiling.items())
+            print(f"  wall time as run: {wall:,.0f} s = {wall / (with_x / best):.2f}× the floor "
+                  f"(the best ceiling's); {ratios}")
+        else:
+            print("  wall time: not comparable (these JSONs read runs from the run store "
+                  "instead of computing them)")
 
 
 if __name__ == "__main__":

@@ -55,21 +55,33 @@ def stage_loops(X, y, batch, steps):
     factors = [np.stack([f] * batch) for f in network.initial_factors(0, X.shape[1], 1)]
     rule = updates.get("gd")
 
+    # Each step returns the loss too, as the trainer needs it: a loss nobody reads would be
+    # removed by the compiler, and with it the pass over the (B, n) residuals it costs.
     def objective_step(data, params):
-        _, gradient = objective.loss_and_gradient(data, params[0])
-        return [p - LR * gradient for p in params]
+        loss, gradient = objective.loss_and_gradient(data, params[0])
+        return [p - LR * gradient for p in params], loss
 
     def network_step(data, params):
         suffixes = suffix_products(params)
-        _, gradient = objective.loss_and_gradient(data, chain_product(params, suffixes))
+        loss, gradient = objective.loss_and_gradient(data, chain_product(params, suffixes))
         grads = factor_gradients(params, gradient, suffixes)
-        return [p - LR * g for p, g in zip(params, grads)]
+        return [p - LR * g for p, g in zip(params, grads)], loss
 
     def update_step(data, params):
         suffixes = suffix_products(params)
-        _, gradient = objective.loss_and_gradient(data, chain_product(params, suffixes))
+        loss, gradient = objective.loss_and_gradient(data, chain_product(params, suffixes))
         new, _ = rule.update(factor_gradients(params, gradient, suffixes), (), params, LR)
-        return new
+        return new, loss
+
+    def looped(step):
+        """The data as an argument, as in the trainer (a captured constant may be folded)."""
+        def loop(data, params):
+            def body(i, carry):
+                params, total = carry
+                params, loss = step(data, params)
+                return params, total + loss
+            return jax.lax.fori_loop(0, steps, body, (params, ops.zeros((batch,), "float64")))
+        return jax.jit(loop)
 
     out = {}
     with jax.enable_x64(True):
@@ -78,7 +90,7 @@ def stage_loops(X, y, batch, steps):
                             ("update", update_step)):
             params = [ops.convert_to_tensor(f, "float64") for f in
                       ([chain_product(factors)] if stage == "objective" else factors)]
-            loop = jax.jit(lambda d, f: jax.lax.fori_loop(0, steps, lambda i, f: step(d, f), f))
+            loop = looped(step)
             jax.block_until_ready(loop(data, params))
             start = time.perf_counter()
             jax.block_until_ready(loop(data, params))

@@ -105,3 +105,12 @@ def test_breakdown_by_batch_size_counts_each_l4_run_once_up_to_divergence():
                                    "d": timed("k4", False, [None] * 3, 0.5)}}]  # 3 to 5
     assert figure_breakdown.by_batch_size(documents) == {
         2: [1, 140, 1.0], 5: [1, 300, 0.5], 15: [0, 0, 0.0], 30: [0, 0, 0.0], None: [1, 4000, 4.0]}
+
+
+def test_wall_time_counts_only_commands_that_computed_their_runs(tmp_path):
+    figure_work = load_module()
+    computed, read = tmp_path / "a.json", tmp_path / "b.json"
+    computed.write_text(json.dumps({"timing": {"this_invocation_s": 90.0, "runs_computed": 3}}))
+    read.write_text(json.dumps({"timing": {"this_invocation_s": 2.0, "runs_computed": 0}}))
+    assert figure_work.invocation_seconds([computed]) == (90.0, True)
+    assert figure_work.invocation_seconds([computed, read]) == (92.0, False)
