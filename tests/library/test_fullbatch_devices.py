@@ -73,7 +73,7 @@ CASE_NAMES = ("gd depth 3 l4", "end_to_end depth 3 l4", "momentum depth 1 l2 gra
 pytestmark = [
     pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                        reason="driven from the TensorFlow run of the suite (a JAX subprocess)"),
-    # slow: one fresh JAX process, 15 trainings of 3,000 steps (about 20 s)
+    # slow: one fresh JAX process, 15 trainings of 3,000 steps (about 40 s)
     pytest.mark.slow,
 ]
 
