@@ -23,6 +23,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import bench_trainer  # noqa: E402  (the one home of the matmul-ceiling loop)
 from figure_work import STACKS  # noqa: E402
+from figure_work import configuration_iterations  # noqa: E402
+from figure_work import each_run  # noqa: E402
 from figure_work import make_parser  # noqa: E402
 
 LABEL = re.compile(r"^\[(?P<set>[^,\]]+), (?P<norm>[^\]]+)\] ")
@@ -31,12 +33,10 @@ LABEL = re.compile(r"^\[(?P<set>[^,\]]+), (?P<norm>[^\]]+)\] ")
 def runs_by_set(document) -> dict:
     """{set: {spec key: (uses XᵀX, configuration-iterations, loop seconds)}}."""
     by_set = {}
-    for group in ("runs", "variant_runs"):
-        for label, run in document.get(group, {}).items():
-            info, steps = run["info"], run["settings"]["steps"]
-            work = sum(c["diverged_at"] or steps for c in run["configurations"])
-            by_set.setdefault(LABEL.match(label)["set"], {})[info["spec_key"]] = (
-                bool(info["gram"]), work, info["wall_time_s"])
+    for label, run in each_run(document):
+        info = run["info"]
+        by_set.setdefault(LABEL.match(label)["set"], {})[info["spec_key"]] = (
+            bool(info["gram"]), configuration_iterations(run), info["wall_time_s"])
     return by_set
 
 

@@ -16,6 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from figure_work import configuration_iterations  # noqa: E402  (the one count of the work)
+from figure_work import each_run  # noqa: E402
 
 EXPERIMENTS = ("figure2", "figure3", "figure4_left", "figure4_right", "figure5_left", "atlas",
                "datasets")
@@ -26,17 +31,16 @@ def breakdown(document, seen: set) -> dict:
     """{part: seconds, "runs": count} of the runs of one JSON not in `seen` (then added to it)."""
     out = dict.fromkeys(PARTS, 0.0)
     out["runs"] = 0
-    for group in ("runs", "variant_runs"):
-        for run in document.get(group, {}).values():
-            info = run["info"]
-            if info["spec_key"] in seen:
-                continue
-            seen.add(info["spec_key"])
-            loop, compile_s = info["wall_time_s"], info["compile_time_s"]
-            out["l2 loops" if info["gram"] else "l4 loops"] += loop
-            out["compile"] += compile_s
-            out["rest"] += max(0.0, info["total_time_s"] - loop - compile_s)
-            out["runs"] += 1
+    for _, run in each_run(document):
+        info = run["info"]
+        if info["spec_key"] in seen:
+            continue
+        seen.add(info["spec_key"])
+        loop, compile_s = info["wall_time_s"], info["compile_time_s"]
+        out["l2 loops" if info["gram"] else "l4 loops"] += loop
+        out["compile"] += compile_s
+        out["rest"] += max(0.0, info["total_time_s"] - loop - compile_s)
+        out["runs"] += 1
     return out
 
 
@@ -50,17 +54,16 @@ def by_batch_size(documents) -> dict:
     configurations."""
     out, seen = {bound: [0, 0, 0.0] for bound in BATCH_CLASSES}, set()
     for document in documents:
-        for group in ("runs", "variant_runs"):
-            for run in document.get(group, {}).values():
-                info = run["info"]
-                if info["spec_key"] in seen or info["gram"]:
-                    continue
-                seen.add(info["spec_key"])
-                size, steps = len(run["configurations"]), run["settings"]["steps"]
-                bound = next(b for b in BATCH_CLASSES if b is None or size <= b)
-                out[bound][0] += 1
-                out[bound][1] += sum(c["diverged_at"] or steps for c in run["configurations"])
-                out[bound][2] += info["wall_time_s"]
+        for _, run in each_run(document):
+            info = run["info"]
+            if info["spec_key"] in seen or info["gram"]:
+                continue
+            seen.add(info["spec_key"])
+            size = len(run["configurations"])
+            bound = next(b for b in BATCH_CLASSES if b is None or size <= b)
+            out[bound][0] += 1
+            out[bound][1] += configuration_iterations(run)
+            out[bound][2] += info["wall_time_s"]
     return out
 
 

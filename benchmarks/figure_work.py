@@ -29,15 +29,25 @@ FIGURES = ("figure2", "figure3", "figure4_left", "figure4_right", "figure5_left"
 STACKS = (10, 30, 90, 240)
 
 
+def each_run(document):
+    """(label, run) of every trainer run a results JSON records."""
+    for group in ("runs", "variant_runs"):
+        yield from document.get(group, {}).items()
+
+
+def configuration_iterations(run) -> int:
+    """The iterations a run's configurations did, each up to its divergence."""
+    steps = run["settings"]["steps"]
+    return sum(c["diverged_at"] or steps for c in run["configurations"])
+
+
 def runs_of(path):
     """{spec key: (p, uses XᵀX, configuration-iterations, loop seconds)} of one results JSON."""
-    document = json.loads(pathlib.Path(path).read_text())
     runs = {}
-    for group in ("runs", "variant_runs"):
-        for run in document.get(group, {}).values():
-            info, steps = run["info"], run["settings"]["steps"]
-            work = sum(c["diverged_at"] or steps for c in run["configurations"])
-            runs[info["spec_key"]] = (run["settings"]["p"], bool(info["gram"]), work, info["wall_time_s"])
+    for _, run in each_run(json.loads(pathlib.Path(path).read_text())):
+        info = run["info"]
+        runs[info["spec_key"]] = (run["settings"]["p"], bool(info["gram"]),
+                                  configuration_iterations(run), info["wall_time_s"])
     return runs
 
 

@@ -122,22 +122,6 @@ def accelerators() -> list[str]:
     return []
 
 
-def check_devices(devices):
-    """None (every local device) or a count >= 1; more than one only on JAX, and no more than
-    there are local devices."""
-    if devices is None:
-        return None
-    if isinstance(devices, bool) or not isinstance(devices, (int, np.integer)) or devices < 1:
-        raise ValueError(f"`devices` must be None (every local device) or an integer >= 1, "
-                         f"got {devices!r}.")
-    available = local_device_count()
-    if devices > available:
-        raise ValueError(f"`devices={devices}`, but the {name()} backend has {available} local "
-                         f"device(s) for the configuration axis (JAX: every local device; "
-                         f"TensorFlow: one).")
-    return int(devices)
-
-
 def local_device_count() -> int:
     """How many devices the configuration axis can be split over: JAX's local devices (GPUs,
     or host devices under XLA_FLAGS=--xla_force_host_platform_device_count=N); 1 on TensorFlow,
@@ -164,7 +148,18 @@ class ConfigurationSplit:
     AXIS = "configurations"
 
     def __init__(self, devices=None):
-        self.devices = local_device_count() if devices is None else int(devices)
+        """`devices`: None (every local device) or a count from 1 to the local devices, checked
+        here, before any work."""
+        available = local_device_count()
+        if devices is not None and (isinstance(devices, bool)
+                                    or not isinstance(devices, (int, np.integer)) or devices < 1):
+            raise ValueError(f"`devices` must be None (every local device) or an integer >= 1, "
+                             f"got {devices!r}.")
+        if devices is not None and devices > available:
+            raise ValueError(f"`devices={devices}`, but the {name()} backend has {available} "
+                             f"local device(s) for the configuration axis (JAX: every local "
+                             f"device; TensorFlow: one).")
+        self.devices = available if devices is None else int(devices)
         self.count = 1
         self._shardings = None  # (split, replicated) over the first `count` devices
 

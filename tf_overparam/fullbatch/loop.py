@@ -122,7 +122,7 @@ def train(X, y, model: LinearNetwork | None = None, optimizer="gd", *, p=2,
     if dtype not in DTYPES:
         raise ValueError(f"`dtype` must be one of {DTYPES}, got {dtype!r}.")
     jit_compile = backend.check_jit_compile(jit_compile)
-    split = backend.ConfigurationSplit(backend.check_devices(devices))
+    split = backend.ConfigurationSplit(devices)
     X, Y = _check_data(X, y)
     lr_column, seed_column = _configurations(learning_rates, seeds)
     loss_levels = np.asarray(list(loss_levels), dtype=np.float64).reshape(-1)
